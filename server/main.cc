@@ -1,0 +1,190 @@
+// casebridge-server: reads the config, wires the components and serves gRPC
+// until SIGTERM or SIGINT, then drains in-flight calls.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/api/connector_service.h"
+#include "server/config/config.h"
+#include "server/util/log.h"
+
+namespace {
+
+constexpr char kServerVersion[] = "0.1.0";
+constexpr char kApiVersion[] = "casebridge.v1";
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+void OnSignal(int) { g_stop_requested = 1; }
+
+void PrintUsage() {
+  std::printf(
+      "usage: casebridge-server [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
+      "                         [--plugin-dir DIR]... [--log-level LEVEL]\n"
+      "       casebridge-server --check-config FILE\n"
+      "       casebridge-server --version\n");
+}
+
+struct Flags {
+  std::string config_path;
+  std::string check_config_path;
+  std::string listen;
+  std::string data_dir;
+  std::vector<std::string> plugin_dirs;
+  std::string log_level;
+  bool version = false;
+  bool help = false;
+};
+
+bool ParseFlags(int argc, char** argv, Flags& flags, std::string& error) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    bool has_inline_value = false;
+    if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_inline_value = true;
+    }
+    auto take_value = [&](std::string& out) {
+      if (has_inline_value) {
+        out = value;
+        return true;
+      }
+      if (i + 1 >= argc) {
+        error = absl::StrCat(arg, " needs a value");
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "--config") {
+      if (!take_value(flags.config_path)) return false;
+    } else if (arg == "--check-config") {
+      if (!take_value(flags.check_config_path)) return false;
+    } else if (arg == "--listen") {
+      if (!take_value(flags.listen)) return false;
+    } else if (arg == "--data-dir") {
+      if (!take_value(flags.data_dir)) return false;
+    } else if (arg == "--plugin-dir") {
+      std::string dir;
+      if (!take_value(dir)) return false;
+      flags.plugin_dirs.push_back(dir);
+    } else if (arg == "--log-level") {
+      if (!take_value(flags.log_level)) return false;
+    } else if (arg == "--version") {
+      flags.version = true;
+    } else if (arg == "--help" || arg == "-h") {
+      flags.help = true;
+    } else {
+      error = absl::StrCat("unknown flag ", arg);
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<casebridge::config::Config> BuildConfig(const std::string& path, const Flags& flags) {
+  casebridge::config::Config config;
+  if (!path.empty()) {
+    auto loaded = casebridge::config::LoadConfigFile(path);
+    if (!loaded.ok()) return loaded.status();
+    config = *std::move(loaded);
+  }
+  if (auto s = casebridge::config::ApplyEnvironment(config); !s.ok()) return s;
+  if (!flags.listen.empty()) config.listen_address = flags.listen;
+  if (!flags.data_dir.empty()) config.data_dir = flags.data_dir;
+  if (!flags.plugin_dirs.empty()) config.plugin_dirs = flags.plugin_dirs;
+  if (!flags.log_level.empty()) config.log_level = flags.log_level;
+  if (auto s = casebridge::config::Validate(config); !s.ok()) return s;
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace casebridge;
+  Flags flags;
+  std::string flag_error;
+  if (!ParseFlags(argc, argv, flags, flag_error)) {
+    std::fprintf(stderr, "casebridge-server: %s\n", flag_error.c_str());
+    PrintUsage();
+    return 2;
+  }
+  if (flags.help) {
+    PrintUsage();
+    return 0;
+  }
+  if (flags.version) {
+    std::printf("casebridge-server %s\napi %s\n", kServerVersion, kApiVersion);
+    return 0;
+  }
+  if (!flags.check_config_path.empty()) {
+    auto config = BuildConfig(flags.check_config_path, flags);
+    if (!config.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
+      return 1;
+    }
+    std::printf("config %s is valid\n", flags.check_config_path.c_str());
+    return 0;
+  }
+
+  auto config_or = BuildConfig(flags.config_path, flags);
+  if (!config_or.ok()) {
+    log::Error("main", "invalid configuration: ", config_or.status().message());
+    return 1;
+  }
+  const config::Config config = *std::move(config_or);
+  log::Level level = log::Level::kInfo;
+  log::ParseLevel(config.log_level, &level);
+  log::SetLevel(level);
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    log::Error("main", "cannot create data_dir ", config.data_dir, ": ", ec.message());
+    return 1;
+  }
+
+  api::ConnectorServiceImpl connector_service;
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
+  builder.RegisterService(&connector_service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    log::Error("main", "cannot listen on ", config.listen_address);
+    return 1;
+  }
+  auto* health = server->GetHealthCheckService();
+  health->SetServingStatus("casebridge.v1.CaseService", true);
+  health->SetServingStatus("casebridge.v1.ConnectorService", true);
+  // The actual port matters when the config asks for port 0 (tests).
+  std::string host = config.listen_address.substr(0, config.listen_address.rfind(':'));
+  log::Info("main", "casebridge-server ", kServerVersion, " listening on ", host, ":", bound_port);
+  std::printf("LISTENING %s:%d\n", host.c_str(), bound_port);
+  std::fflush(stdout);
+
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  while (!g_stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  log::Info("main", "shutting down");
+  health->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  server->Wait();
+  log::Info("main", "stopped");
+  return 0;
+}
