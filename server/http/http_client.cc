@@ -39,6 +39,9 @@ struct ParsedUrl {
   std::string host;    // lowercased, no brackets
   int port = 0;
   std::string origin;  // scheme://host:port, IPv6 hosts bracketed
+  // origin + path: no userinfo or query, which may carry credentials. The
+  // only form of the URL that goes into error messages.
+  std::string display;
 };
 
 struct CurlUrlDeleter {
@@ -79,6 +82,7 @@ absl::StatusOr<ParsedUrl> ParseUrlHandle(CURLU* u, std::string_view original) {
   const bool v6 = p.host.find(':') != std::string::npos;
   p.origin = absl::StrCat(p.scheme, "://", v6 ? "[" : "", p.host, v6 ? "]" : "",
                           ":", p.port);
+  p.display = p.origin + GetPart(u, CURLUPART_PATH);
   return p;
 }
 
@@ -376,10 +380,11 @@ absl::StatusOr<HttpResponse> HttpClient::Impl::Perform(
   const bool proxied = UseProxy(target.host);
   std::vector<IpAddress> permitted;
   if (proxied) {
-    absl::Status s = policy->CheckProxiedTarget(target.host, url);
+    absl::Status s = policy->CheckProxiedTarget(target.host, target.display);
     if (!s.ok()) return s;
   } else {
-    auto addresses = policy->ResolveAndCheck(target.host, target.port, url);
+    auto addresses = policy->ResolveAndCheck(target.host, target.port,
+                                             target.display);
     if (!addresses.ok()) return addresses.status();
     permitted = std::move(*addresses);
   }

@@ -309,6 +309,15 @@ TEST_F(HttpClientTest, AllowedHostsRefusal) {
   EXPECT_EQ(server_.request_count(), 0u);
 }
 
+TEST(HttpClientNoServerTest, ErrorMessagesOmitUserinfoAndQuery) {
+  auto client = MakeClient(HttpClientOptions{});
+  auto resp = client->Send(Get("http://user:hunter2@10.0.0.1/p?token=abc"));
+  EXPECT_EQ(resp.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(Msg(resp.status()), HasSubstr("http://10.0.0.1:80/p"));
+  EXPECT_THAT(Msg(resp.status()), Not(HasSubstr("hunter2")));
+  EXPECT_THAT(Msg(resp.status()), Not(HasSubstr("abc")));
+}
+
 TEST_F(HttpClientTest, RedirectToRefusedAddressIsRefused) {
   server_.Handle("GET", "/to-private", [](const FakeRequest&) {
     return FakeResponse::Redirect(302, "http://10.0.0.1/steal");
@@ -660,6 +669,31 @@ TEST_F(HttpClientTest, DISABLED_MeasureReuse) {
         "%s reuse=%d: %d requests in %.3f s = %.0f req/s, %ld connections\n",
         post ? "POST" : "GET", reuse, kRequests, seconds, kRequests / seconds,
         client->stats().connections_opened);
+  }
+}
+
+// As above over TLS, where reuse also saves the handshake.
+TEST(HttpClientTlsMeasure, DISABLED_MeasureTlsReuse) {
+  TestCertificateAuthority ca;
+  FakeHttpServer server(ca.Issue({}, {"127.0.0.1"}));
+  server.Handle("GET", "/ping", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
+  server.Start();
+  for (bool reuse : {true, false}) {
+    HttpClientOptions o = LoopbackOptions();
+    o.reuse_connections = reuse;
+    o.host_settings = {CaFor(server, ca.ca_pem())};
+    auto client = MakeClient(o);
+    constexpr int kRequests = 200;
+    const absl::Time start = absl::Now();
+    for (int i = 0; i < kRequests; ++i) {
+      ASSERT_TRUE(client->Send(Get(server.base_url() + "/ping")).ok());
+    }
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    std::printf("TLS GET reuse=%d: %d requests in %.3f s = %.0f req/s, %ld connections\n",
+                reuse, kRequests, seconds, kRequests / seconds,
+                client->stats().connections_opened);
   }
 }
 
