@@ -6,8 +6,12 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -51,6 +55,71 @@ bool AllZero(const uint8_t* b, int n) {
     if (b[i] != 0) return false;
   }
   return true;
+}
+
+// getaddrinfo() has no timeout; with a finite deadline it runs on a detached
+// thread that we stop waiting for when the deadline passes.
+absl::StatusOr<std::vector<IpAddress>> ResolveHost(const std::string& host,
+                                                   int port,
+                                                   absl::Time deadline) {
+  struct Lookup {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    int rc = 0;
+    std::vector<IpAddress> addresses;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  auto run = [lookup, host, port] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* result = nullptr;
+    const std::string service = std::to_string(port);
+    const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &result);
+    std::vector<IpAddress> addresses;
+    for (addrinfo* ai = rc == 0 ? result : nullptr; ai != nullptr;
+         ai = ai->ai_next) {
+      IpAddress a;
+      if (ai->ai_family == AF_INET) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+        std::memcpy(a.bytes.data(), &sin->sin_addr, 4);
+      } else if (ai->ai_family == AF_INET6) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+        a.is_v6 = true;
+        std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
+      } else {
+        continue;
+      }
+      addresses.push_back(a);
+    }
+    if (result != nullptr) freeaddrinfo(result);
+    std::lock_guard<std::mutex> lock(lookup->mu);
+    lookup->rc = rc;
+    lookup->addresses = std::move(addresses);
+    lookup->done = true;
+    lookup->cv.notify_all();
+  };
+  if (deadline == absl::InfiniteFuture()) {
+    run();
+  } else {
+    std::thread(run).detach();
+    std::unique_lock<std::mutex> lock(lookup->mu);
+    while (!lookup->done) {
+      const absl::Duration left = deadline - absl::Now();
+      if (left <= absl::ZeroDuration()) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("timed out resolving host \"", host, "\""));
+      }
+      lookup->cv.wait_for(lock, absl::ToChronoMilliseconds(left) +
+                                    std::chrono::milliseconds(1));
+    }
+  }
+  if (lookup->rc != 0) {
+    return absl::UnavailableError(absl::StrCat(
+        "could not resolve host \"", host, "\": ", gai_strerror(lookup->rc)));
+  }
+  return lookup->addresses;
 }
 
 }  // namespace
@@ -276,7 +345,8 @@ absl::Status EgressPolicy::CheckAddress(std::string_view host,
 }
 
 absl::StatusOr<std::vector<IpAddress>> EgressPolicy::ResolveAndCheck(
-    std::string_view host, int port, std::string_view url) const {
+    std::string_view host, int port, std::string_view url,
+    absl::Time deadline) const {
   absl::Status s = CheckHostAllowed(host, url);
   if (!s.ok()) return s;
   s = CheckHostName(host, url);
@@ -287,32 +357,11 @@ absl::StatusOr<std::vector<IpAddress>> EgressPolicy::ResolveAndCheck(
     if (!s.ok()) return s;
     return std::vector<IpAddress>{*literal};
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  const std::string service = std::to_string(port);
-  const int rc = getaddrinfo(h.c_str(), service.c_str(), &hints, &result);
-  if (rc != 0) {
-    return absl::UnavailableError(
-        absl::StrCat("could not resolve host \"", h, "\": ", gai_strerror(rc)));
-  }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(result,
-                                                           &freeaddrinfo);
+  auto resolved = ResolveHost(h, port, deadline);
+  if (!resolved.ok()) return resolved.status();
   std::vector<IpAddress> permitted;
   absl::Status first_refusal;
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    IpAddress a;
-    if (ai->ai_family == AF_INET) {
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
-      std::memcpy(a.bytes.data(), &sin->sin_addr, 4);
-    } else if (ai->ai_family == AF_INET6) {
-      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
-      a.is_v6 = true;
-      std::memcpy(a.bytes.data(), &sin6->sin6_addr, 16);
-    } else {
-      continue;
-    }
+  for (const IpAddress& a : *resolved) {
     if (std::find(permitted.begin(), permitted.end(), a) != permitted.end()) {
       continue;
     }

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace casebridge::http {
 
@@ -115,9 +116,11 @@ class EgressPolicy {
   // permitted addresses, to be pinned for the connection. Resolution failure
   // is Unavailable. If every resolved address is refused the result is
   // PermissionDenied for the first one; refused addresses are otherwise
-  // dropped from the result.
+  // dropped from the result. Resolution still running at `deadline` is
+  // DeadlineExceeded.
   absl::StatusOr<std::vector<IpAddress>> ResolveAndCheck(
-      std::string_view host, int port, std::string_view url) const;
+      std::string_view host, int port, std::string_view url,
+      absl::Time deadline = absl::InfiniteFuture()) const;
 
   // Check for a request sent through a proxy (the proxy resolves): the host
   // must be allowed, must not be a metadata name, and an IP-literal host must

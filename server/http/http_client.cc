@@ -383,8 +383,8 @@ absl::StatusOr<HttpResponse> HttpClient::Impl::Perform(
     absl::Status s = policy->CheckProxiedTarget(target.host, target.display);
     if (!s.ok()) return s;
   } else {
-    auto addresses = policy->ResolveAndCheck(target.host, target.port,
-                                             target.display);
+    auto addresses =
+        policy->ResolveAndCheck(target.host, target.port, target.display, end);
     if (!addresses.ok()) return addresses.status();
     permitted = std::move(*addresses);
   }

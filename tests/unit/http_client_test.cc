@@ -691,9 +691,11 @@ TEST(HttpClientTlsMeasure, DISABLED_MeasureTlsReuse) {
       ASSERT_TRUE(client->Send(Get(server.base_url() + "/ping")).ok());
     }
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
-    std::printf("TLS GET reuse=%d: %d requests in %.3f s = %.0f req/s, %ld connections\n",
-                reuse, kRequests, seconds, kRequests / seconds,
-                client->stats().connections_opened);
+    std::printf(
+        "TLS GET reuse=%d: %d requests in %.3f s = %.0f req/s, %ld "
+        "connections\n",
+        reuse, kRequests, seconds, kRequests / seconds,
+        client->stats().connections_opened);
   }
 }
 

@@ -34,7 +34,8 @@ TEST(SecretBoxTest, WrongAssociatedDataIsRefused) {
   ASSERT_TRUE(sealed.ok());
   auto opened = box->Open(*sealed, "connector-2");
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(std::string(opened.status().message()).find("hunter2"), std::string::npos);
+  EXPECT_EQ(std::string(opened.status().message()).find("hunter2"),
+            std::string::npos);
 }
 
 TEST(SecretBoxTest, TamperedValueIsRefused) {
@@ -62,8 +63,10 @@ TEST(SecretBoxTest, OldKeysStillOpenAfterRotation) {
 }
 
 TEST(SecretBoxTest, ShortKeysAreRejected) {
-  EXPECT_EQ(SecretBox::Create("too short", {}).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(SecretBox::Create(kKey, {"short"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SecretBox::Create("too short", {}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SecretBox::Create(kKey, {"short"}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SecretBoxTest, NoKeyRefusesWithAnInstruction) {
@@ -71,7 +74,9 @@ TEST(SecretBoxTest, NoKeyRefusesWithAnInstruction) {
   EXPECT_FALSE(box.has_key());
   auto sealed = box.Seal("x", "c");
   EXPECT_EQ(sealed.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_NE(std::string(sealed.status().message()).find("CASEBRIDGE_ENCRYPTION_KEY"), std::string::npos);
+  EXPECT_NE(
+      std::string(sealed.status().message()).find("CASEBRIDGE_ENCRYPTION_KEY"),
+      std::string::npos);
 }
 
 TEST(SecretBoxTest, WipeClearsTheString) {
