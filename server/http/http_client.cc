@@ -588,8 +588,9 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
   if (!options.proxy_url.empty()) {
     auto proxy = ParseUrl(options.proxy_url);
     if (!proxy.ok()) {
+      // The proxy URL may embed credentials; do not echo it.
       return absl::InvalidArgumentError(
-          absl::StrCat("invalid http.proxy_url: ", proxy.status().message()));
+          "invalid http.proxy_url: not an http:// or https:// URL");
     }
   }
   for (const std::string& h : options.proxy_bypass_hosts) {

@@ -31,6 +31,9 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 struct HttpRequest {
   std::string method = "GET";  // GET, HEAD, POST, PUT, PATCH, DELETE, ...
   std::string url;             // http:// or https:// only
+  // Sent as given. Without a Content-Type no Content-Type is sent (curl's
+  // form-urlencoded default is suppressed); a User-Agent here replaces
+  // HttpClientOptions::user_agent.
   HttpHeaders headers;
   std::string body;
   // Absolute deadline for the whole exchange, redirects included.

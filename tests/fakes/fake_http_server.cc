@@ -363,7 +363,10 @@ FakeResponse FakeHttpServer::Dispatch(FakeRequest* request) {
     if (!fault) {
       const std::vector<std::string> path = SplitPath(request->path);
       for (const Route& r : routes_) {
-        if (r.method != "*" && r.method != request->method) continue;
+        const bool head_as_get = request->method == "HEAD" && r.method == "GET";
+        if (r.method != "*" && r.method != request->method && !head_as_get) {
+          continue;
+        }
         if (MatchRoute(r.segments, path, &request->path_params)) {
           handler = r.handler;
           break;

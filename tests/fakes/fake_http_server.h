@@ -115,7 +115,8 @@ class FakeHttpServer {
   FakeHttpServer(const FakeHttpServer&) = delete;
   FakeHttpServer& operator=(const FakeHttpServer&) = delete;
 
-  // Routes `method` (e.g. "POST"; "*" for any) and `pattern` to `handler`.
+  // Routes `method` (e.g. "POST"; "*" for any; GET routes also serve HEAD)
+  // and `pattern` to `handler`.
   // Pattern segments "{name}" match one path segment and land in
   // FakeRequest::path_params; a trailing "*" segment matches the rest.
   // Later registrations of the same method+pattern replace earlier ones.

@@ -111,6 +111,55 @@ TEST_F(HttpClientTest, PutPatchDeleteMethods) {
   }
 }
 
+TEST_F(HttpClientTest, HeadAndPinnedHostname) {
+  server_.Handle("GET", "/h", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{\"a\":1}").WithHeader("X-H", "1");
+  });
+  HttpClientOptions o;
+  o.egress.allowed_private_hosts = {"localhost"};
+  auto client = MakeClient(o);
+  HttpRequest head = Get(server_.url_with_host("localhost") + "/h");
+  head.method = "HEAD";
+  auto resp = client->Send(head);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  EXPECT_EQ(resp->status, 200);
+  EXPECT_EQ(resp->body, "");
+  EXPECT_EQ(FindHeader(resp->headers, "X-H"), "1");
+  auto reqs = server_.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].method, "HEAD");
+  // The connection is pinned to a checked address; Host keeps the name.
+  EXPECT_EQ(reqs[0].Header("Host"),
+            "localhost:" + std::to_string(server_.port()));
+}
+
+TEST_F(HttpClientTest, FakeRoutingFaultsAndDelay) {
+  server_.Handle("GET", "/files/*", [](const FakeRequest& r) {
+    return FakeResponse::Text(200, r.path);
+  });
+  server_.InjectFaults(2, FakeResponse::Json(429, "{}").WithRetryAfter("1"),
+                       "/files/limited");
+  server_.InjectFaults(1, FakeResponse::Json(200, "{\"late\":true}")
+                              .WithDelay(std::chrono::milliseconds(50)));
+  auto client = MakeClient();
+  auto late = client->Send(Get(server_.base_url() + "/anything"));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->body, "{\"late\":true}");
+  for (int i = 0; i < 2; ++i) {
+    auto limited = client->Send(Get(server_.base_url() + "/files/limited/a"));
+    ASSERT_TRUE(limited.ok());
+    EXPECT_EQ(limited->status, 429);
+  }
+  auto served = client->Send(Get(server_.base_url() + "/files/limited/a"));
+  ASSERT_TRUE(served.ok());
+  EXPECT_EQ(served->status, 200);
+  EXPECT_EQ(served->body, "/files/limited/a");
+  auto unrouted = client->Send(Get(server_.base_url() + "/nothing/here"));
+  ASSERT_TRUE(unrouted.ok());
+  EXPECT_EQ(unrouted->status, 404);
+  EXPECT_THAT(unrouted->body, HasSubstr("no fake route for GET /nothing/here"));
+}
+
 TEST_F(HttpClientTest, HttpErrorStatusesAreResponses) {
   server_.Handle("GET", "/missing", [](const FakeRequest&) {
     return FakeResponse::Json(404, "{\"error\":\"nope\"}");
