@@ -34,7 +34,7 @@ std::string EncodeVersion(int64_t version) {
 
 std::optional<int64_t> DecodeVersion(std::string_view token) {
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw)) return std::nullopt;
+  if (!absl::WebSafeBase64Unescape(absl::string_view(token.data(), token.size()), &raw)) return std::nullopt;
   if (raw.size() < 5 || raw.front() != '[' || raw.substr(raw.size() - 3) != ",1]") return std::nullopt;
   int64_t version = 0;
   if (!absl::SimpleAtoi(raw.substr(1, raw.size() - 4), &version) || version <= 0) return std::nullopt;
