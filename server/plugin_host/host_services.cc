@@ -41,7 +41,7 @@ cbp_status Fail(const cbp_error_sink* err, cbp_status code, std::string_view mes
 
 cbp_status FromStatus(const absl::Status& status, const cbp_error_sink* err,
                       int32_t retryable = CBP_RETRY_DEFAULT) {
-  return Fail(err, static_cast<cbp_status>(status.code()), status.message(), retryable);
+  return Fail(err, static_cast<cbp_status>(status.code()), std::string(status.message()), retryable);
 }
 
 log::Level ToLevel(int32_t level) {
@@ -62,12 +62,18 @@ void HostLog(void* host_ctx, int32_t level, const char* message, size_t size) {
   log::Level lvl = ToLevel(level);
   if (!log::Enabled(lvl)) return;
   std::string component;
-  {
+  try {
     std::lock_guard<std::mutex> lock(context->mu);
     component = context->log_component;
+  } catch (...) {
+    return;
   }
   constexpr size_t kMaxLogBytes = 16 << 10;
-  log::Write(lvl, component, View(message, std::min(size, kMaxLogBytes)));
+  try {
+    log::Write(lvl, component, View(message, std::min(size, kMaxLogBytes)));
+  } catch (...) {
+    // Logging must never fail a plugin call.
+  }
 }
 
 int32_t HostLogEnabled(void*, int32_t level) { return log::Enabled(ToLevel(level)) ? 1 : 0; }
@@ -86,7 +92,7 @@ int32_t HostIsCancelled(void*, const cbp_call_ctx* call) {
   return state->Cancelled() ? 1 : 0;
 }
 
-cbp_status HostHttpRequest(void*, const cbp_call_ctx* call,
+cbp_status CbpHttpRequestImpl(void*, const cbp_call_ctx* call,
                            const cbp_http_request* request,
                            const cbp_http_response_sink* response,
                            const cbp_error_sink* err) {
@@ -165,7 +171,7 @@ cbp_status TokenPreamble(const cbp_call_ctx* call, size_t key_size, const cbp_er
   return CBP_STATUS_OK;
 }
 
-cbp_status HostTokenGet(void*, const cbp_call_ctx* call, const char* key, size_t key_size,
+cbp_status HostTokenGetImpl(void*, const cbp_call_ctx* call, const char* key, size_t key_size,
                         const cbp_sink* out, const cbp_error_sink* err) {
   const CallState* state = nullptr;
   if (cbp_status s = TokenPreamble(call, key_size, err, &state); s != CBP_STATUS_OK) return s;
@@ -184,7 +190,7 @@ cbp_status HostTokenGet(void*, const cbp_call_ctx* call, const char* key, size_t
   return CBP_STATUS_OK;
 }
 
-cbp_status HostTokenPut(void*, const cbp_call_ctx* call, const char* key, size_t key_size,
+cbp_status HostTokenPutImpl(void*, const cbp_call_ctx* call, const char* key, size_t key_size,
                         const char* value, size_t value_size, int64_t ttl_ms,
                         const cbp_error_sink* err) {
   const CallState* state = nullptr;
@@ -199,7 +205,7 @@ cbp_status HostTokenPut(void*, const cbp_call_ctx* call, const char* key, size_t
   return status.ok() ? CBP_STATUS_OK : FromStatus(status, err);
 }
 
-cbp_status HostTokenDelete(void*, const cbp_call_ctx* call, const char* key, size_t key_size,
+cbp_status HostTokenDeleteImpl(void*, const cbp_call_ctx* call, const char* key, size_t key_size,
                            const cbp_error_sink* err) {
   const CallState* state = nullptr;
   if (cbp_status s = TokenPreamble(call, key_size, err, &state); s != CBP_STATUS_OK) return s;
@@ -208,7 +214,7 @@ cbp_status HostTokenDelete(void*, const cbp_call_ctx* call, const char* key, siz
   return status.ok() ? CBP_STATUS_OK : FromStatus(status, err);
 }
 
-cbp_status HostJwtSignRs256(void*, const cbp_call_ctx*, const char* header_json,
+cbp_status HostJwtSignRs256Impl(void*, const cbp_call_ctx*, const char* header_json,
                             size_t header_size, const char* claims_json, size_t claims_size,
                             const char* key_pem, size_t key_size, const char* passphrase,
                             size_t passphrase_size, const cbp_sink* out,
@@ -225,6 +231,42 @@ cbp_status HostJwtSignRs256(void*, const cbp_call_ctx*, const char* header_json,
                 CBP_RETRY_NO);
   }
   return CBP_STATUS_OK;
+}
+
+// Host functions are called from C: no exception may escape them.
+template <typename... Args>
+cbp_status Guarded(cbp_status (*impl)(Args...), const cbp_error_sink* err,
+                   Args... args) noexcept {
+  try {
+    return impl(args...);
+  } catch (const std::exception& e) {
+    return Fail(err, CBP_STATUS_INTERNAL, std::string("host error: ") + e.what());
+  } catch (...) {
+    return Fail(err, CBP_STATUS_INTERNAL, "host error");
+  }
+}
+
+cbp_status CbpHttpRequest(void* h, const cbp_call_ctx* c, const cbp_http_request* r,
+                          const cbp_http_response_sink* s, const cbp_error_sink* e) {
+  return Guarded(&CbpHttpRequestImpl, e, h, c, r, s, e);
+}
+cbp_status HostTokenGet(void* h, const cbp_call_ctx* c, const char* k, size_t ks,
+                        const cbp_sink* o, const cbp_error_sink* e) {
+  return Guarded(&HostTokenGetImpl, e, h, c, k, ks, o, e);
+}
+cbp_status HostTokenPut(void* h, const cbp_call_ctx* c, const char* k, size_t ks,
+                        const char* v, size_t vs, int64_t ttl, const cbp_error_sink* e) {
+  return Guarded(&HostTokenPutImpl, e, h, c, k, ks, v, vs, ttl, e);
+}
+cbp_status HostTokenDelete(void* h, const cbp_call_ctx* c, const char* k, size_t ks,
+                           const cbp_error_sink* e) {
+  return Guarded(&HostTokenDeleteImpl, e, h, c, k, ks, e);
+}
+cbp_status HostJwtSignRs256(void* h, const cbp_call_ctx* c, const char* hj, size_t hs,
+                            const char* cj, size_t cs, const char* k, size_t ks,
+                            const char* p, size_t ps, const cbp_sink* o,
+                            const cbp_error_sink* e) {
+  return Guarded(&HostJwtSignRs256Impl, e, h, c, hj, hs, cj, cs, k, ks, p, ps, o, e);
 }
 
 }  // namespace
@@ -247,7 +289,7 @@ HostContext* NewHostContext(std::string log_component) {
   api.now_unix_ms = &HostNowUnixMs;
   api.monotonic_ns = &HostMonotonicNs;
   api.is_cancelled = &HostIsCancelled;
-  api.http_request = &HostHttpRequest;
+  api.http_request = &CbpHttpRequest;
   api.token_get = &HostTokenGet;
   api.token_put = &HostTokenPut;
   api.token_delete = &HostTokenDelete;

@@ -415,7 +415,7 @@ absl::StatusOr<std::unique_ptr<PluginInstance>> PluginInstance::Create(
   const ConnectorTypeInfo* type = module->FindType(type_id);
   if (type == nullptr) {
     return absl::NotFoundError(
-        absl::StrCat("plugin ", module->id(), " has no connector type \"", type_id, "\""));
+        absl::StrCat("plugin ", module->id(), " has no connector type \"", std::string(type_id), "\""));
   }
   std::string config_text = config.dump();
   std::string secrets_text = secrets.dump();
@@ -458,7 +458,7 @@ absl::StatusOr<ExecuteOutcome> PluginInstance::Execute(std::string_view sub_acti
                                                        const CallOptions& options) {
   if (type_->FindSubAction(sub_action) == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "connector type ", type_->id, " has no sub-action \"", sub_action, "\""));
+        "connector type ", type_->id, " has no sub-action \"", std::string(sub_action), "\""));
   }
   std::string params_text = params.dump();
   CallState state;
