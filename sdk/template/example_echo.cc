@@ -45,10 +45,9 @@ casebridge::sdk::PluginDef DefinePlugin() {
   type.id = ".example-echo";
   type.name = "Example echo";
   type.supported_features = {"cases"};
-  type.config_schema = {
-      {"type", "object"},
-      {"properties", {{"greeting", {{"type", "string"}}}}},
-      {"additionalProperties", false}};
+  type.config_schema = {{"type", "object"},
+                        {"properties", {{"greeting", {{"type", "string"}}}}},
+                        {"additionalProperties", false}};
   type.secrets_schema = {{"type", "object"}, {"additionalProperties", false}};
   type.sub_actions = {
       {"echo",

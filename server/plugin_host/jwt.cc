@@ -119,23 +119,26 @@ absl::StatusOr<std::string> SignJwtRs256(std::string_view header_json,
     return absl::InvalidArgumentError("private key is not an RSA key");
   }
 
-  std::string signing_input = Base64UrlEncode(header.dump()) + "." +
-                              Base64UrlEncode(claims_json);
+  std::string signing_input =
+      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims_json);
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> md(EVP_MD_CTX_new());
   size_t sig_len = 0;
   if (!md ||
-      EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
-      EVP_DigestSign(md.get(), nullptr, &sig_len,
-                     reinterpret_cast<const unsigned char*>(signing_input.data()),
-                     signing_input.size()) != 1) {
+      EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) !=
+          1 ||
+      EVP_DigestSign(
+          md.get(), nullptr, &sig_len,
+          reinterpret_cast<const unsigned char*>(signing_input.data()),
+          signing_input.size()) != 1) {
     ERR_clear_error();
     return absl::InternalError("RS256 signing failed");
   }
   std::string signature(sig_len, '\0');
-  if (EVP_DigestSign(md.get(), reinterpret_cast<unsigned char*>(signature.data()),
-                     &sig_len,
-                     reinterpret_cast<const unsigned char*>(signing_input.data()),
-                     signing_input.size()) != 1) {
+  if (EVP_DigestSign(
+          md.get(), reinterpret_cast<unsigned char*>(signature.data()),
+          &sig_len,
+          reinterpret_cast<const unsigned char*>(signing_input.data()),
+          signing_input.size()) != 1) {
     ERR_clear_error();
     return absl::InternalError("RS256 signing failed");
   }

@@ -113,8 +113,8 @@ class PluginModule {
   std::vector<ConnectorTypeInfo> connector_types_;
   HostServices services_;
   size_t max_output_bytes_ = 0;
-  const cbp_plugin_api* api_ = nullptr;   // static in the plugin
-  HostContext* host_context_ = nullptr;   // leaked on purpose: never unloaded
+  const cbp_plugin_api* api_ = nullptr;  // static in the plugin
+  HostContext* host_context_ = nullptr;  // leaked on purpose: never unloaded
 };
 
 struct SkippedPlugin {
@@ -174,6 +174,14 @@ struct ExecuteOutcome {
 // True for the codes retryable by default (UNAVAILABLE, RESOURCE_EXHAUSTED,
 // DEADLINE_EXCEEDED).
 bool IsRetryableByDefault(absl::StatusCode code);
+
+// Runs the plugin's optional validate_config hook for `type_id` (OK when the
+// plugin has none). Call after JSON Schema validation, before storing a
+// connector. Errors carry the plugin's code and message.
+absl::Status ValidateConfig(const PluginModule& module,
+                            std::string_view type_id,
+                            const nlohmann::json& config,
+                            const nlohmann::json& secrets);
 
 // One configured connector living in a plugin. Holds its module alive.
 class PluginInstance {

@@ -6,13 +6,12 @@
 
 static int g_failures = 0;
 
-#define CHECK(cond)                                              \
-  do {                                                           \
-    if (!(cond)) {                                               \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,     \
-              __LINE__, #cond);                                  \
-      ++g_failures;                                              \
-    }                                                            \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+      ++g_failures;                                                            \
+    }                                                                          \
   } while (0)
 
 /* A plugin-side definition of the entry point type-checks against the

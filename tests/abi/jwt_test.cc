@@ -14,12 +14,14 @@
 namespace casebridge::plugin_host {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class JwtTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { key_ = new test_keys::TestKey(test_keys::MakeRsaKey()); }
+  static void SetUpTestSuite() {
+    key_ = new test_keys::TestKey(test_keys::MakeRsaKey());
+  }
   static void TearDownTestSuite() { delete key_; }
   static test_keys::TestKey* key_;
 };
@@ -35,7 +37,7 @@ TEST_F(JwtTest, SignsVerifiableTokenWithKidAndClaims) {
   json header = json::parse(test_keys::JwtPart(*jwt, 0));
   EXPECT_EQ(header, json({{"alg", "RS256"}, {"kid", "key-7"}, {"typ", "JWT"}}));
   EXPECT_EQ(test_keys::JwtPart(*jwt, 1), kClaims);  // signed byte for byte
-  EXPECT_EQ(jwt->find('='), std::string::npos);   // no padding
+  EXPECT_EQ(jwt->find('='), std::string::npos);     // no padding
 }
 
 TEST_F(JwtTest, AlgCannotBeOverridden) {
@@ -45,7 +47,8 @@ TEST_F(JwtTest, AlgCannotBeOverridden) {
 }
 
 TEST_F(JwtTest, EncryptedKeyWithRightPassphrase) {
-  auto jwt = SignJwtRs256("", kClaims, key_->encrypted_private_pem, key_->passphrase);
+  auto jwt =
+      SignJwtRs256("", kClaims, key_->encrypted_private_pem, key_->passphrase);
   ASSERT_TRUE(jwt.ok()) << jwt.status();
   EXPECT_TRUE(test_keys::VerifyRs256(*jwt, key_->public_pem));
 }
@@ -54,7 +57,8 @@ TEST_F(JwtTest, EncryptedKeyWithWrongPassphrase) {
   auto jwt = SignJwtRs256("", kClaims, key_->encrypted_private_pem, "wrong");
   ASSERT_FALSE(jwt.ok());
   EXPECT_EQ(jwt.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(jwt.status().message(), "private key could not be decrypted: wrong passphrase?");
+  EXPECT_EQ(jwt.status().message(),
+            "private key could not be decrypted: wrong passphrase?");
 }
 
 TEST_F(JwtTest, EncryptedKeyWithoutPassphrase) {
@@ -77,8 +81,10 @@ TEST_F(JwtTest, RejectsBadInputs) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(SignJwtRs256("[1]", kClaims, key_->private_pem, "").status().code(),
             absl::StatusCode::kInvalidArgument);
-  auto garbage = SignJwtRs256("", kClaims, "-----BEGIN PRIVATE KEY-----\nxx\n", "");
-  EXPECT_THAT(std::string(garbage.status().message()), HasSubstr("could not be read"));
+  auto garbage =
+      SignJwtRs256("", kClaims, "-----BEGIN PRIVATE KEY-----\nxx\n", "");
+  EXPECT_THAT(std::string(garbage.status().message()),
+              HasSubstr("could not be read"));
 }
 
 TEST_F(JwtTest, RejectsNonRsaKey) {

@@ -14,25 +14,32 @@ int main(int argc, char** argv) {
   using casebridge::plugin_host::LoaderOptions;
   using casebridge::plugin_host::PluginInstance;
   if (argc != 2 && argc != 4 && argc != 5) {
-    std::fprintf(stderr, "usage: %s PLUGIN.so [TYPE_ID SUB_ACTION [PARAMS_JSON]]\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s PLUGIN.so [TYPE_ID SUB_ACTION [PARAMS_JSON]]\n",
+                 argv[0]);
     return 2;
   }
-  auto module = casebridge::plugin_host::LoadPluginFile(argv[1], LoaderOptions());
+  auto module =
+      casebridge::plugin_host::LoadPluginFile(argv[1], LoaderOptions());
   if (!module.ok()) {
     std::fprintf(stderr, "cannot load %s: %s\n", argv[1],
                  std::string(module.status().message()).c_str());
     return 1;
   }
   std::printf("plugin %s %s \"%s\" abi %u.%u %s\n", (*module)->id().c_str(),
-              (*module)->version().c_str(), (*module)->name().c_str(), (*module)->abi_major(),
-              (*module)->abi_minor(), (*module)->path().c_str());
+              (*module)->version().c_str(), (*module)->name().c_str(),
+              (*module)->abi_major(), (*module)->abi_minor(),
+              (*module)->path().c_str());
   for (const auto& type : (*module)->connector_types()) {
     std::string subs;
-    for (const auto& sub : type.sub_actions) subs += (subs.empty() ? "" : ",") + sub.name;
+    for (const auto& sub : type.sub_actions)
+      subs += (subs.empty() ? "" : ",") + sub.name;
     std::string features;
-    for (const auto& f : type.supported_features) features += (features.empty() ? "" : ",") + f;
-    std::printf("type %s \"%s\" features=%s sub_actions=%s mappings=%zu\n", type.id.c_str(),
-                type.name.c_str(), features.c_str(), subs.c_str(), type.default_mappings.size());
+    for (const auto& f : type.supported_features)
+      features += (features.empty() ? "" : ",") + f;
+    std::printf("type %s \"%s\" features=%s sub_actions=%s mappings=%zu\n",
+                type.id.c_str(), type.name.c_str(), features.c_str(),
+                subs.c_str(), type.default_mappings.size());
   }
   if (argc == 2) return 0;
 
@@ -45,7 +52,8 @@ int main(int argc, char** argv) {
     }
   }
   auto instance = PluginInstance::Create(*module, argv[2], "plugin-check",
-                                         nlohmann::json::object(), nlohmann::json::object());
+                                         nlohmann::json::object(),
+                                         nlohmann::json::object());
   if (!instance.ok()) {
     std::fprintf(stderr, "instance_create failed: %s\n",
                  std::string(instance.status().message()).c_str());
@@ -55,12 +63,13 @@ int main(int argc, char** argv) {
   options.deadline = absl::Now() + absl::Seconds(30);
   auto outcome = (*instance)->Execute(argv[3], params, options);
   if (!outcome.ok()) {
-    std::fprintf(stderr, "execute failed: %s\n", std::string(outcome.status().message()).c_str());
+    std::fprintf(stderr, "execute failed: %s\n",
+                 std::string(outcome.status().message()).c_str());
     return 1;
   }
   if (!outcome->ok()) {
-    std::fprintf(stderr, "execute returned code %d: %s\n", static_cast<int>(outcome->code),
-                 outcome->message.c_str());
+    std::fprintf(stderr, "execute returned code %d: %s\n",
+                 static_cast<int>(outcome->code), outcome->message.c_str());
     return 1;
   }
   std::printf("result %s\n", outcome->data.dump().c_str());

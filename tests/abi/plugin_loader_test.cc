@@ -21,10 +21,10 @@
 namespace casebridge::plugin_host {
 namespace {
 
+using nlohmann::json;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using nlohmann::json;
 
 namespace fs = std::filesystem;
 
@@ -33,12 +33,13 @@ std::string PluginDir(const std::vector<std::string>& names) {
   static std::atomic<int> counter{0};
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   fs::path dir = fs::path(::testing::TempDir()) /
-                 (std::string("plugins_") + info->name() + "_" + std::to_string(getpid()) +
-                  "_" + std::to_string(counter++));
+                 (std::string("plugins_") + info->name() + "_" +
+                  std::to_string(getpid()) + "_" + std::to_string(counter++));
   fs::remove_all(dir);
   fs::create_directories(dir);
   for (const auto& name : names) {
-    fs::copy_file(fs::path(CASEBRIDGE_TEST_PLUGIN_DIR) / (name + ".so"), dir / (name + ".so"));
+    fs::copy_file(fs::path(CASEBRIDGE_TEST_PLUGIN_DIR) / (name + ".so"),
+                  dir / (name + ".so"));
   }
   return dir.string();
 }
@@ -49,7 +50,8 @@ std::vector<std::string> ModuleIds(const LoadedPlugins& loaded) {
   return ids;
 }
 
-const SkippedPlugin* FindSkipped(const LoadedPlugins& loaded, const std::string& file) {
+const SkippedPlugin* FindSkipped(const LoadedPlugins& loaded,
+                                 const std::string& file) {
   for (const auto& s : loaded.skipped) {
     if (fs::path(s.path).filename() == file) return &s;
   }
@@ -79,22 +81,24 @@ std::shared_ptr<const PluginModule> LoadOne(const std::string& name,
 }
 
 TEST(PluginLoaderTest, SkipsEachBadPluginWithOneLogLineAndKeepsTheRest) {
-  std::string dir = PluginDir({"no_entry", "wrong_major", "bad_descriptor", "newer_minor",
-                               "cpp_plugin", "create_fails", "slow"});
+  std::string dir =
+      PluginDir({"no_entry", "wrong_major", "bad_descriptor", "newer_minor",
+                 "cpp_plugin", "create_fails", "slow"});
   LoaderOptions options;
   options.directories = {dir};
   ::testing::internal::CaptureStderr();
   LoadedPlugins loaded = LoadPlugins(options);
   std::string log = ::testing::internal::GetCapturedStderr();
 
-  EXPECT_THAT(ModuleIds(loaded),
-              UnorderedElementsAre("newer-minor", "cpp-test", "create-fails", "slow"));
+  EXPECT_THAT(ModuleIds(loaded), UnorderedElementsAre("newer-minor", "cpp-test",
+                                                      "create-fails", "slow"));
   ASSERT_EQ(loaded.skipped.size(), 3u);
   const SkippedPlugin* no_entry = FindSkipped(loaded, "no_entry.so");
   const SkippedPlugin* wrong_major = FindSkipped(loaded, "wrong_major.so");
   const SkippedPlugin* bad = FindSkipped(loaded, "bad_descriptor.so");
   ASSERT_TRUE(no_entry && wrong_major && bad);
-  EXPECT_THAT(no_entry->reason, HasSubstr("missing entry symbol casebridge_plugin_entry_v1"));
+  EXPECT_THAT(no_entry->reason,
+              HasSubstr("missing entry symbol casebridge_plugin_entry_v1"));
   EXPECT_THAT(wrong_major->reason, HasSubstr("ABI major version 2"));
   EXPECT_THAT(bad->reason, HasSubstr("duplicate sub-action \"run\""));
 
@@ -102,12 +106,16 @@ TEST(PluginLoaderTest, SkipsEachBadPluginWithOneLogLineAndKeepsTheRest) {
   for (const auto* skipped : {no_entry, wrong_major, bad}) {
     int matching = 0;
     for (const auto& line : Lines(log)) {
-      if (line.find(fs::path(skipped->path).filename().string()) == std::string::npos) continue;
+      if (line.find(fs::path(skipped->path).filename().string()) ==
+          std::string::npos)
+        continue;
       if (line.find("\"level\":\"warn\"") == std::string::npos) continue;
       ++matching;
       json parsed = json::parse(line);
-      EXPECT_THAT(parsed.at("msg").get<std::string>(), HasSubstr(skipped->path));
-      EXPECT_THAT(parsed.at("msg").get<std::string>(), HasSubstr(skipped->reason));
+      EXPECT_THAT(parsed.at("msg").get<std::string>(),
+                  HasSubstr(skipped->path));
+      EXPECT_THAT(parsed.at("msg").get<std::string>(),
+                  HasSubstr(skipped->reason));
     }
     EXPECT_EQ(matching, 1) << skipped->path << "\n" << log;
   }
@@ -122,7 +130,9 @@ TEST(PluginLoaderTest, DuplicateTypeIdSkipsTheLaterPlugin) {
   EXPECT_THAT(ModuleIds(loaded), ElementsAre("dup-a"));
   const SkippedPlugin* skipped = FindSkipped(loaded, "dup_b.so");
   ASSERT_NE(skipped, nullptr);
-  EXPECT_THAT(skipped->reason, HasSubstr("connector type id \".dup-type\" is already provided by"));
+  EXPECT_THAT(
+      skipped->reason,
+      HasSubstr("connector type id \".dup-type\" is already provided by"));
   EXPECT_THAT(skipped->reason, HasSubstr("dup_a.so"));
   EXPECT_THAT(log, HasSubstr("dup_b.so"));
   EXPECT_EQ(loaded.FindType(".dup-type").module->id(), "dup-a");
@@ -130,12 +140,15 @@ TEST(PluginLoaderTest, DuplicateTypeIdSkipsTheLaterPlugin) {
 
 TEST(PluginLoaderTest, MissingDirectoryIsLoggedAndOthersStillLoad) {
   LoaderOptions options;
-  options.directories = {"/nonexistent/casebridge/plugins", PluginDir({"slow"})};
+  options.directories = {"/nonexistent/casebridge/plugins",
+                         PluginDir({"slow"})};
   ::testing::internal::CaptureStderr();
   LoadedPlugins loaded = LoadPlugins(options);
   std::string log = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(ModuleIds(loaded), ElementsAre("slow"));
-  EXPECT_THAT(log, HasSubstr("cannot scan plugin directory /nonexistent/casebridge/plugins"));
+  EXPECT_THAT(
+      log, HasSubstr(
+               "cannot scan plugin directory /nonexistent/casebridge/plugins"));
 }
 
 TEST(PluginLoaderTest, LoadPluginFileReportsReason) {
@@ -154,8 +167,8 @@ TEST(PluginLoaderTest, NewerMinorWithLargerTablesLoadsAndRuns) {
   EXPECT_EQ(module->abi_minor(), 7u);
   EXPECT_EQ(module->version(), "1.7.0");
   ASSERT_EQ(module->connector_types().size(), 1u);
-  auto instance = PluginInstance::Create(module, ".newer-minor", "conn-1", json::object(),
-                                         json::object());
+  auto instance = PluginInstance::Create(module, ".newer-minor", "conn-1",
+                                         json::object(), json::object());
   ASSERT_TRUE(instance.ok()) << instance.status();
   auto outcome = (*instance)->Execute("run", json::object());
   ASSERT_TRUE(outcome.ok()) << outcome.status();
@@ -177,7 +190,8 @@ TEST(PluginLoaderTest, DescriptorIsParsed) {
   EXPECT_EQ(type->config_schema, json({{"type", "object"}}));
   EXPECT_EQ(type->sub_actions.size(), 8u);
   ASSERT_NE(type->FindSubAction("jwt"), nullptr);
-  EXPECT_EQ(type->FindSubAction("jwt")->params_schema, json({{"type", "object"}}));
+  EXPECT_EQ(type->FindSubAction("jwt")->params_schema,
+            json({{"type", "object"}}));
   ASSERT_EQ(type->default_mappings.size(), 2u);
   EXPECT_EQ(type->default_mappings[1].source, "comments");
   EXPECT_EQ(type->default_mappings[1].target, "work_notes");
@@ -187,15 +201,31 @@ TEST(PluginLoaderTest, DescriptorIsParsed) {
 TEST(PluginInstanceTest, InstanceCreateFailureCarriesCodeAndMessage) {
   auto module = LoadOne("create_fails");
   ASSERT_NE(module, nullptr);
-  auto instance = PluginInstance::Create(module, ".create-fails", "c", json::object(),
-                                         json::object());
+  auto instance = PluginInstance::Create(module, ".create-fails", "c",
+                                         json::object(), json::object());
   ASSERT_FALSE(instance.ok());
   EXPECT_EQ(instance.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(instance.status().message(), "config rejected: url is required");
-  EXPECT_EQ(PluginInstance::Create(module, ".other", "c", json::object(), json::object())
+  EXPECT_EQ(PluginInstance::Create(module, ".other", "c", json::object(),
+                                   json::object())
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
+}
+
+TEST(PluginInstanceTest, ValidateConfigHook) {
+  auto module = LoadOne("create_fails");
+  ASSERT_NE(module, nullptr);
+  absl::Status rejected =
+      ValidateConfig(*module, ".create-fails", json::object(), json::object());
+  EXPECT_EQ(rejected.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(rejected.message(), "config.url is required");
+  EXPECT_TRUE(ValidateConfig(*module, ".create-fails",
+                             json({{"url", "https://x"}}), json::object())
+                  .ok());
+  EXPECT_EQ(
+      ValidateConfig(*module, ".nope", json::object(), json::object()).code(),
+      absl::StatusCode::kNotFound);
 }
 
 TEST(PluginInstanceTest, UntrustedOutputIsRejected) {
@@ -204,8 +234,8 @@ TEST(PluginInstanceTest, UntrustedOutputIsRejected) {
   options.max_output_bytes = 1 << 20;
   LoadedPlugins loaded = LoadPlugins(options);
   ASSERT_EQ(loaded.modules.size(), 1u);
-  auto instance = PluginInstance::Create(loaded.modules[0], ".invalid-json", "c",
-                                         json::object(), json::object());
+  auto instance = PluginInstance::Create(loaded.modules[0], ".invalid-json",
+                                         "c", json::object(), json::object());
   ASSERT_TRUE(instance.ok());
 
   auto invalid = (*instance)->Execute("run", json::object());
@@ -222,7 +252,8 @@ TEST(PluginInstanceTest, UntrustedOutputIsRejected) {
   auto huge = (*instance)->Execute("huge", json::object());
   ASSERT_FALSE(huge.ok());
   EXPECT_EQ(huge.status().code(), absl::StatusCode::kInternal);
-  EXPECT_THAT(std::string(huge.status().message()), HasSubstr("exceeds 1048576 bytes"));
+  EXPECT_THAT(std::string(huge.status().message()),
+              HasSubstr("exceeds 1048576 bytes"));
 
   auto undeclared = (*instance)->Execute("pushToService", json::object());
   ASSERT_FALSE(undeclared.ok());
@@ -232,7 +263,8 @@ TEST(PluginInstanceTest, UntrustedOutputIsRejected) {
 TEST(PluginInstanceTest, ExecuteStopsAtDeadlineWhenPluginPolls) {
   auto module = LoadOne("slow");
   ASSERT_NE(module, nullptr);
-  auto instance = PluginInstance::Create(module, ".slow", "c", json::object(), json::object());
+  auto instance = PluginInstance::Create(module, ".slow", "c", json::object(),
+                                         json::object());
   ASSERT_TRUE(instance.ok());
   CallOptions options;
   options.deadline = absl::Now() + absl::Milliseconds(50);
@@ -246,7 +278,8 @@ TEST(PluginInstanceTest, ExecuteStopsAtDeadlineWhenPluginPolls) {
 TEST(PluginInstanceTest, CallerCancellationReachesPlugin) {
   auto module = LoadOne("slow");
   ASSERT_NE(module, nullptr);
-  auto instance = PluginInstance::Create(module, ".slow", "c", json::object(), json::object());
+  auto instance = PluginInstance::Create(module, ".slow", "c", json::object(),
+                                         json::object());
   ASSERT_TRUE(instance.ok());
   CallOptions options;
   options.is_cancelled = [] { return true; };
@@ -266,7 +299,8 @@ class CppPluginTest : public ::testing::Test {
     instance_ = *std::move(instance);
   }
 
-  ExecuteOutcome Run(const std::string& sub_action, const json& params = json::object()) {
+  ExecuteOutcome Run(const std::string& sub_action,
+                     const json& params = json::object()) {
     CallOptions options;
     options.request_id = "req-1";
     options.deadline = absl::Now() + absl::Seconds(30);
@@ -317,16 +351,28 @@ TEST_F(CppPluginTest, SdkErrorCarriesRetryInformationAndDetails) {
 }
 
 TEST_F(CppPluginTest, CreateThrowingBecomesError) {
-  auto instance = PluginInstance::Create(module_, ".cpp-test", "c",
-                                         json({{"fail_create", true}}), json::object());
+  auto instance = PluginInstance::Create(
+      module_, ".cpp-test", "c", json({{"fail_create", true}}), json::object());
   ASSERT_FALSE(instance.ok());
   EXPECT_EQ(instance.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(instance.status().message(), "fail_create was set");
 }
 
+TEST_F(CppPluginTest, SdkValidatorRunsThroughValidateConfig) {
+  absl::Status status =
+      ValidateConfig(*module_, ".cpp-test", json({{"x", -1}}), json::object());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "x must not be negative");
+  EXPECT_TRUE(
+      ValidateConfig(*module_, ".cpp-test", json({{"x", 1}}), json::object())
+          .ok());
+}
+
 TEST_F(CppPluginTest, TokenCacheIsNamespacedByConnector) {
-  ASSERT_TRUE(token_cache_.Put("other-connector", "access", "theirs",
-                               absl::Now() + absl::Hours(1)).ok());
+  ASSERT_TRUE(token_cache_
+                  .Put("other-connector", "access", "theirs",
+                       absl::Now() + absl::Hours(1))
+                  .ok());
   ExecuteOutcome outcome = Run("token");
   ASSERT_TRUE(outcome.ok()) << outcome.message;
   EXPECT_EQ(outcome.data, json({{"first", "t0ken"}, {"second", "<none>"}}));
@@ -344,7 +390,11 @@ TEST_F(CppPluginTest, HttpWithoutServiceFailsCleanly) {
 
 TEST_F(CppPluginTest, JwtSignedThroughHostVerifies) {
   test_keys::TestKey key = test_keys::MakeRsaKey();
-  json claims = {{"sub", "user"}, {"aud", "client"}, {"iss", "client"}, {"iat", 1}, {"exp", 2}};
+  json claims = {{"sub", "user"},
+                 {"aud", "client"},
+                 {"iss", "client"},
+                 {"iat", 1},
+                 {"exp", 2}};
   ExecuteOutcome outcome = Run("jwt", {{"claims", claims},
                                        {"key", key.encrypted_private_pem},
                                        {"passphrase", key.passphrase}});
@@ -358,7 +408,9 @@ TEST_F(CppPluginTest, JwtSignedThroughHostVerifies) {
                                      {"key", key.encrypted_private_pem},
                                      {"passphrase", "nope"}});
   EXPECT_EQ(wrong.code, absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(wrong.message, HasSubstr("private key could not be decrypted: wrong passphrase?"));
+  EXPECT_THAT(
+      wrong.message,
+      HasSubstr("private key could not be decrypted: wrong passphrase?"));
   EXPECT_FALSE(wrong.retryable);
 }
 
@@ -378,17 +430,22 @@ class FakeHttp : public HostHttp {
 TEST(PluginHttpTest, RequestAndResponseCrossTheBoundary) {
   FakeHttp http;
   http.result_.response.status = 429;
-  http.result_.response.headers = {{"Content-Type", "application/json"}, {"Retry-After", "7"}};
+  http.result_.response.headers = {{"Content-Type", "application/json"},
+                                   {"Retry-After", "7"}};
   http.result_.response.body = R"({"error":"slow down"})";
   auto module = LoadOne("cpp_plugin", HostServices{&http, nullptr});
   ASSERT_NE(module, nullptr);
-  auto instance = PluginInstance::Create(module, ".cpp-test", "c", json::object(), json::object());
+  auto instance = PluginInstance::Create(module, ".cpp-test", "c",
+                                         json::object(), json::object());
   ASSERT_TRUE(instance.ok());
   CallOptions options;
-  options.deadline = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now()) + 60000);
+  options.deadline =
+      absl::FromUnixMillis(absl::ToUnixMillis(absl::Now()) + 60000);
   auto outcome = (*instance)->Execute(
-      "http", {{"url", "https://sn.example/api/now/table/incident"}, {"method", "POST"},
-               {"body", "{}"}},
+      "http",
+      {{"url", "https://sn.example/api/now/table/incident"},
+       {"method", "POST"},
+       {"body", "{}"}},
       options);
   ASSERT_TRUE(outcome.ok()) << outcome.status();
   ASSERT_TRUE(outcome->ok()) << outcome->message;
@@ -401,20 +458,24 @@ TEST(PluginHttpTest, RequestAndResponseCrossTheBoundary) {
   EXPECT_EQ(sent.method, "POST");
   EXPECT_EQ(sent.url, "https://sn.example/api/now/table/incident");
   EXPECT_EQ(sent.body, "{}");
-  EXPECT_THAT(sent.headers, ElementsAre(std::make_pair(std::string("Accept"),
-                                                       std::string("application/json"))));
+  EXPECT_THAT(sent.headers,
+              ElementsAre(std::make_pair(std::string("Accept"),
+                                         std::string("application/json"))));
   EXPECT_EQ(sent.deadline, options.deadline);
 }
 
 TEST(PluginHttpTest, TransportFailureKeepsItsRetryClass) {
   FakeHttp http;
-  http.result_.status = absl::PermissionDeniedError("egress to 169.254.169.254 refused");
+  http.result_.status =
+      absl::PermissionDeniedError("egress to 169.254.169.254 refused");
   http.result_.retryable = false;
   auto module = LoadOne("cpp_plugin", HostServices{&http, nullptr});
   ASSERT_NE(module, nullptr);
-  auto instance = PluginInstance::Create(module, ".cpp-test", "c", json::object(), json::object());
+  auto instance = PluginInstance::Create(module, ".cpp-test", "c",
+                                         json::object(), json::object());
   ASSERT_TRUE(instance.ok());
-  auto outcome = (*instance)->Execute("http", {{"url", "http://169.254.169.254/"}});
+  auto outcome =
+      (*instance)->Execute("http", {{"url", "http://169.254.169.254/"}});
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->code, absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(outcome->message, HasSubstr("egress to 169.254.169.254 refused"));
@@ -432,11 +493,13 @@ TEST(PluginHttpTest, NoRequestAfterDeadline) {
   FakeHttp http;
   auto module = LoadOne("cpp_plugin", HostServices{&http, nullptr});
   ASSERT_NE(module, nullptr);
-  auto instance = PluginInstance::Create(module, ".cpp-test", "c", json::object(), json::object());
+  auto instance = PluginInstance::Create(module, ".cpp-test", "c",
+                                         json::object(), json::object());
   ASSERT_TRUE(instance.ok());
   CallOptions options;
   options.deadline = absl::Now() - absl::Seconds(1);
-  auto outcome = (*instance)->Execute("http", {{"url", "https://x.example/"}}, options);
+  auto outcome =
+      (*instance)->Execute("http", {{"url", "https://x.example/"}}, options);
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->code, absl::StatusCode::kDeadlineExceeded);
   EXPECT_TRUE(http.requests_.empty());

@@ -34,9 +34,10 @@ inline TestKey MakeRsaKey() {
   key.private_pem = BioToString(bio);
   BIO_free(bio);
   bio = BIO_new(BIO_s_mem());
-  PEM_write_bio_PrivateKey(bio, pkey, EVP_aes_256_cbc(),
-                           reinterpret_cast<const unsigned char*>(key.passphrase.data()),
-                           static_cast<int>(key.passphrase.size()), nullptr, nullptr);
+  PEM_write_bio_PrivateKey(
+      bio, pkey, EVP_aes_256_cbc(),
+      reinterpret_cast<const unsigned char*>(key.passphrase.data()),
+      static_cast<int>(key.passphrase.size()), nullptr, nullptr);
   key.encrypted_private_pem = BioToString(bio);
   BIO_free(bio);
   bio = BIO_new(BIO_s_mem());
@@ -52,12 +53,18 @@ inline std::string Base64UrlDecode(std::string_view in) {
   int buffer = 0, bits = 0;
   for (char c : in) {
     int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return "<invalid base64url>";
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '-')
+      v = 62;
+    else if (c == '_')
+      v = 63;
+    else
+      return "<invalid base64url>";
     buffer = (buffer << 6) | v;
     bits += 6;
     if (bits >= 8) {
@@ -75,16 +82,19 @@ inline bool VerifyRs256(const std::string& jwt, const std::string& public_pem) {
   if (last_dot == std::string::npos) return false;
   std::string signing_input = jwt.substr(0, last_dot);
   std::string signature = Base64UrlDecode(jwt.substr(last_dot + 1));
-  BIO* bio = BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size()));
+  BIO* bio =
+      BIO_new_mem_buf(public_pem.data(), static_cast<int>(public_pem.size()));
   EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (pkey == nullptr) return false;
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
-            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
-                             signature.size(),
-                             reinterpret_cast<const unsigned char*>(signing_input.data()),
-                             signing_input.size()) == 1;
+  bool ok =
+      EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, pkey) == 1 &&
+      EVP_DigestVerify(
+          ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+          signature.size(),
+          reinterpret_cast<const unsigned char*>(signing_input.data()),
+          signing_input.size()) == 1;
   EVP_MD_CTX_free(ctx);
   EVP_PKEY_free(pkey);
   return ok;

@@ -283,7 +283,8 @@ class Context {
     std::vector<cbp_header> headers;
     headers.reserve(request.headers.size());
     for (const auto& [name, value] : request.headers) {
-      headers.push_back({{name.data(), name.size()}, {value.data(), value.size()}});
+      headers.push_back(
+          {{name.data(), name.size()}, {value.data(), value.size()}});
     }
     cbp_http_request c_request{};
     c_request.struct_size = sizeof(c_request);
@@ -314,8 +315,8 @@ class Context {
     };
     internal::CollectedError error;
     cbp_error_sink err = error.Sink();
-    cbp_status status = host_->http_request(host_->host_ctx, call_, &c_request,
-                                            &sink, &err);
+    cbp_status status =
+        host_->http_request(host_->host_ctx, call_, &c_request, &sink, &err);
     if (status != CBP_STATUS_OK) error.Throw(status, "HTTP request failed");
     return response;
   }
@@ -343,7 +344,8 @@ class Context {
     cbp_status status =
         host_->token_put(host_->host_ctx, call_, key.data(), key.size(),
                          value.data(), value.size(), ttl_ms, &err);
-    if (status != CBP_STATUS_OK) error.Throw(status, "token cache write failed");
+    if (status != CBP_STATUS_OK)
+      error.Throw(status, "token cache write failed");
   }
   void TokenDelete(std::string_view key) const {
     Require(host_ && CBP_HAS_FIELD(host_, cbp_host_api, token_delete),
@@ -375,7 +377,8 @@ class Context {
         claims_text.data(), claims_text.size(), private_key_pem.data(),
         private_key_pem.size(), passphrase.data(), passphrase.size(), &out,
         &err);
-    if (status != CBP_STATUS_OK) error.Throw(status, "Unable to generate JWT token");
+    if (status != CBP_STATUS_OK)
+      error.Throw(status, "Unable to generate JWT token");
     return token;
   }
 
@@ -413,6 +416,11 @@ class Connector {
 using ConnectorFactory =
     std::function<std::unique_ptr<Connector>(const CreateArgs&, Context&)>;
 
+// Optional check of config and secrets beyond their JSON Schemas, run without
+// an instance (and without host services). Throw Error to reject.
+using ConfigValidator = std::function<void(const nlohmann::json& config,
+                                           const nlohmann::json& secrets)>;
+
 struct SubActionDef {
   std::string name;
   nlohmann::json params_schema = nlohmann::json::object();
@@ -433,14 +441,16 @@ struct ConnectorTypeDef {
   std::vector<SubActionDef> sub_actions;
   std::vector<MappingDef> default_mappings;
   ConnectorFactory factory;
+  ConfigValidator validate;  // optional
 };
 
 // Creates a connector of class T from (const CreateArgs&, Context&).
 template <typename T>
 ConnectorFactory MakeFactory() {
-  return [](const CreateArgs& args, Context& ctx) -> std::unique_ptr<Connector> {
-    return std::make_unique<T>(args, ctx);
-  };
+  return
+      [](const CreateArgs& args, Context& ctx) -> std::unique_ptr<Connector> {
+        return std::make_unique<T>(args, ctx);
+      };
 }
 
 struct PluginDef {
@@ -484,13 +494,15 @@ struct Registry {
     types.reserve(def.connector_types.size());
     for (const auto& type : def.connector_types) {
       auto& features = feature_ptrs.emplace_back();
-      for (const auto& f : type.supported_features) features.push_back(f.c_str());
+      for (const auto& f : type.supported_features)
+        features.push_back(f.c_str());
       auto& subs = sub_action_ptrs.emplace_back();
       for (const auto& sub : type.sub_actions) {
         cbp_sub_action c{};
         c.struct_size = sizeof(c);
         c.name = sub.name.c_str();
-        c.params_schema_json = schema_texts.emplace_back(sub.params_schema.dump()).c_str();
+        c.params_schema_json =
+            schema_texts.emplace_back(sub.params_schema.dump()).c_str();
         subs.push_back(&sub_actions.emplace_back(c));
       }
       auto& maps = mapping_ptrs.emplace_back();
@@ -508,8 +520,10 @@ struct Registry {
       c.name = type.name.c_str();
       c.supported_features = features.data();
       c.supported_feature_count = features.size();
-      c.config_schema_json = schema_texts.emplace_back(type.config_schema.dump()).c_str();
-      c.secrets_schema_json = schema_texts.emplace_back(type.secrets_schema.dump()).c_str();
+      c.config_schema_json =
+          schema_texts.emplace_back(type.config_schema.dump()).c_str();
+      c.secrets_schema_json =
+          schema_texts.emplace_back(type.secrets_schema.dump()).c_str();
       c.sub_actions = subs.data();
       c.sub_action_count = subs.size();
       c.default_mappings = maps.data();
@@ -542,11 +556,13 @@ inline void ReportError(const cbp_error_sink* err, cbp_status code,
                         const nlohmann::json& details = nullptr,
                         int32_t retryable = CBP_RETRY_DEFAULT,
                         int64_t retry_after_ms = 0) noexcept {
-  if (!CBP_HAS_FIELD(err, cbp_error_sink, report) || err->report == nullptr) return;
+  if (!CBP_HAS_FIELD(err, cbp_error_sink, report) || err->report == nullptr)
+    return;
   std::string details_text;
   try {
     if (!details.is_null()) {
-      details_text = details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      details_text = details.dump(-1, ' ', false,
+                                  nlohmann::json::error_handler_t::replace);
     }
   } catch (...) {
     details_text.clear();
@@ -579,9 +595,11 @@ cbp_status Guard(const cbp_error_sink* err, Body&& body) noexcept {
 inline nlohmann::json ParseInput(const char* data, size_t size,
                                  const char* what) {
   if (data == nullptr || size == 0) return nlohmann::json::object();
-  nlohmann::json parsed = nlohmann::json::parse(data, data + size, nullptr, false);
+  nlohmann::json parsed =
+      nlohmann::json::parse(data, data + size, nullptr, false);
   if (parsed.is_discarded()) {
-    throw Error(Code::kInvalidArgument, std::string(what) + " is not valid JSON");
+    throw Error(Code::kInvalidArgument,
+                std::string(what) + " is not valid JSON");
   }
   return parsed;
 }
@@ -601,11 +619,13 @@ struct Glue {
                            const cbp_error_sink* err) noexcept {
     if (out != nullptr) *out = nullptr;
     return Guard(err, [&]() -> cbp_status {
-      if (out == nullptr) throw Error(Code::kInvalidArgument, "out_instance is null");
+      if (out == nullptr)
+        throw Error(Code::kInvalidArgument, "out_instance is null");
       std::string_view id(type_id ? type_id : "", type_id ? type_id_size : 0);
       const ConnectorTypeDef* type = Slot()->FindType(id);
       if (type == nullptr || !type->factory) {
-        throw Error(Code::kNotFound, "unknown connector type " + std::string(id));
+        throw Error(Code::kNotFound,
+                    "unknown connector type " + std::string(id));
       }
       CreateArgs args;
       args.type_id = std::string(id);
@@ -615,8 +635,28 @@ struct Glue {
       args.connector_id = std::string(ctx.connector_id());
       auto box = std::make_unique<InstanceBox>();
       box->connector = type->factory(args, ctx);
-      if (!box->connector) throw Error(Code::kInternal, "connector factory returned null");
+      if (!box->connector)
+        throw Error(Code::kInternal, "connector factory returned null");
       *out = reinterpret_cast<cbp_instance*>(box.release());
+      return CBP_STATUS_OK;
+    });
+  }
+
+  static cbp_status Validate(const char* type_id, size_t type_id_size,
+                             const char* config, size_t config_size,
+                             const char* secrets, size_t secrets_size,
+                             const cbp_error_sink* err) noexcept {
+    return Guard(err, [&]() -> cbp_status {
+      std::string_view id(type_id ? type_id : "", type_id ? type_id_size : 0);
+      const ConnectorTypeDef* type = Slot()->FindType(id);
+      if (type == nullptr) {
+        throw Error(Code::kNotFound,
+                    "unknown connector type " + std::string(id));
+      }
+      if (type->validate) {
+        type->validate(ParseInput(config, config_size, "config"),
+                       ParseInput(secrets, secrets_size, "secrets"));
+      }
       return CBP_STATUS_OK;
     });
   }
@@ -635,7 +675,8 @@ struct Glue {
                             const cbp_sink* out,
                             const cbp_error_sink* err) noexcept {
     return Guard(err, [&]() -> cbp_status {
-      if (instance == nullptr) throw Error(Code::kInvalidArgument, "instance is null");
+      if (instance == nullptr)
+        throw Error(Code::kInvalidArgument, "instance is null");
       auto* box = reinterpret_cast<InstanceBox*>(instance);
       nlohmann::json params_json = ParseInput(params, params_size, "params");
       Context ctx(HostSlot(), call);
@@ -646,8 +687,8 @@ struct Glue {
           result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
       if (out != nullptr && out->write != nullptr &&
           out->write(out->ctx, text.data(), text.size()) != 0) {
-        throw Error(Code::kResourceExhausted, "host refused the result (too large?)",
-                    Retry::kNo);
+        throw Error(Code::kResourceExhausted,
+                    "host refused the result (too large?)", Retry::kNo);
       }
       return CBP_STATUS_OK;
     });
@@ -676,12 +717,13 @@ struct Glue {
         api.instance_create = &Create;
         api.instance_destroy = &Destroy;
         api.execute = &Execute;
-        api.validate_config = nullptr;
+        api.validate_config = &Validate;
         Slot() = registry.release();  // static until unload
       }
       return &Slot()->api;
     } catch (const std::exception& e) {
-      Log(LogLevel::kError, std::string("plugin initialisation failed: ") + e.what());
+      Log(LogLevel::kError,
+          std::string("plugin initialisation failed: ") + e.what());
     } catch (...) {
       Log(LogLevel::kError, "plugin initialisation failed: unknown exception");
     }
@@ -695,12 +737,12 @@ struct Glue {
 // Defines the plugin's entry symbol from `define_fn`, a function
 // `casebridge::sdk::PluginDef define_fn()` (called once, at load).
 // Use exactly once per plugin, at namespace scope.
-#define CASEBRIDGE_PLUGIN(define_fn)                                         \
-  extern "C" CBP_EXPORT const cbp_plugin_api* casebridge_plugin_entry_v1(   \
-      uint32_t host_abi_major, uint32_t host_abi_minor,                     \
-      const cbp_host_api* host) {                                           \
-    return ::casebridge::sdk::internal::Glue<&define_fn>::Entry(            \
-        host_abi_major, host_abi_minor, host);                              \
+#define CASEBRIDGE_PLUGIN(define_fn)                                      \
+  extern "C" CBP_EXPORT const cbp_plugin_api* casebridge_plugin_entry_v1( \
+      uint32_t host_abi_major, uint32_t host_abi_minor,                   \
+      const cbp_host_api* host) {                                         \
+    return ::casebridge::sdk::internal::Glue<&define_fn>::Entry(          \
+        host_abi_major, host_abi_minor, host);                            \
   }
 
 #endif  // CASEBRIDGE_PLUGIN_HPP_

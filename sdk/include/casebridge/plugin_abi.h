@@ -55,8 +55,8 @@
  *
  * THREADING
  *  - Stated per function below. Summary: the entry function runs once per
- *    load on the loader thread; instance_create / instance_destroy never overlap
- *    an execute on the same instance; execute calls on one instance are
+ *    load on the loader thread; instance_create / instance_destroy never
+ * overlap an execute on the same instance; execute calls on one instance are
  *    serialised by the host unless the plugin sets
  *    CBP_PLUGIN_FLAG_CONCURRENT_EXECUTE. All host functions are thread-safe.
  *  - Host functions taking a cbp_call_ctx may be called only while the host
@@ -287,8 +287,8 @@ typedef struct cbp_host_api {
    * milliseconds, replacing any previous value. token_delete removes the key
    * (OK if absent). `err` may be NULL. */
   cbp_status (*token_get)(void* host_ctx, const cbp_call_ctx* call,
-                          const char* key, size_t key_size,
-                          const cbp_sink* out, const cbp_error_sink* err);
+                          const char* key, size_t key_size, const cbp_sink* out,
+                          const cbp_error_sink* err);
   cbp_status (*token_put)(void* host_ctx, const cbp_call_ctx* call,
                           const char* key, size_t key_size, const char* value,
                           size_t value_size, int64_t ttl_ms,
@@ -438,8 +438,7 @@ typedef const cbp_plugin_api* (*cbp_entry_fn)(uint32_t host_abi_major,
 #define CBP_ENTRY_SYMBOL "casebridge_plugin_entry_v1"
 
 CBP_EXPORT const cbp_plugin_api* casebridge_plugin_entry_v1(
-    uint32_t host_abi_major, uint32_t host_abi_minor,
-    const cbp_host_api* host);
+    uint32_t host_abi_major, uint32_t host_abi_minor, const cbp_host_api* host);
 
 #ifdef __cplusplus
 } /* extern "C" */

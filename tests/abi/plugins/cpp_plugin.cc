@@ -2,9 +2,9 @@
 // the SDK's exception guard and every host service:
 //   "echo"       returns the params and the connector id
 //   "throw_std"  throws std::runtime_error        -> INTERNAL with what()
-//   "throw_int"  throws an int                     -> INTERNAL "unknown exception"
-//   "fail"       throws sdk::Error UNAVAILABLE with details and retry_after
-//   "permanent"  throws sdk::Error UNAVAILABLE marked not retryable
+//   "throw_int"  throws an int                     -> INTERNAL "unknown
+//   exception" "fail"       throws sdk::Error UNAVAILABLE with details and
+//   retry_after "permanent"  throws sdk::Error UNAVAILABLE marked not retryable
 //   "http"       GETs params.url through the host, returns status/body/header
 //   "token"      put, get, delete, get again
 //   "jwt"        signs params.claims with params.key / params.passphrase
@@ -43,7 +43,8 @@ class TestConnector : public sdk::Connector {
                        sdk::Retry::kDefault, 1500, {{"upstream_status", 503}});
     }
     if (sub_action == "permanent") {
-      throw sdk::Error(sdk::Code::kUnavailable, "gone for good", sdk::Retry::kNo);
+      throw sdk::Error(sdk::Code::kUnavailable, "gone for good",
+                       sdk::Retry::kNo);
     }
     if (sub_action == "http") {
       sdk::HttpRequest request;
@@ -84,13 +85,18 @@ sdk::PluginDef DefinePlugin() {
   type.supported_features = {"cases", "alerting"};
   type.config_schema = {{"type", "object"}};
   type.secrets_schema = {{"type", "object"}};
-  for (const char* name : {"echo", "throw_std", "throw_int", "fail", "permanent",
-                           "http", "token", "jwt"}) {
+  for (const char* name : {"echo", "throw_std", "throw_int", "fail",
+                           "permanent", "http", "token", "jwt"}) {
     type.sub_actions.push_back({name, {{"type", "object"}}});
   }
   type.default_mappings = {{"title", "short_description", "overwrite"},
                            {"comments", "work_notes", "append"}};
   type.factory = sdk::MakeFactory<TestConnector>();
+  type.validate = [](const json& config, const json& /*secrets*/) {
+    if (config.value("x", 0) < 0) {
+      throw sdk::Error(sdk::Code::kInvalidArgument, "x must not be negative");
+    }
+  };
 
   sdk::PluginDef plugin;
   plugin.id = "cpp-test";
