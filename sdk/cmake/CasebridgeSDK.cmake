@@ -17,6 +17,7 @@
 #   - uses the SDK headers (target Casebridge::sdk) and nlohmann_json when
 #     found (plugin.hpp needs it; pure C plugins do not).
 # Plugins link the shared system libstdc++; do not use -static-libstdc++.
+cmake_minimum_required(VERSION 3.18)  # file(CONFIGURE)
 include_guard(GLOBAL)
 
 set(_CASEBRIDGE_SDK_CMAKE_DIR "${CMAKE_CURRENT_LIST_DIR}")
@@ -55,7 +56,10 @@ function(casebridge_add_plugin)
   if(ARG_OUTPUT_NAME)
     set_target_properties(${ARG_NAME} PROPERTIES OUTPUT_NAME "${ARG_OUTPUT_NAME}")
   endif()
-  target_compile_features(${ARG_NAME} PRIVATE cxx_std_17)
+  get_property(_languages GLOBAL PROPERTY ENABLED_LANGUAGES)
+  if("CXX" IN_LIST _languages)
+    target_compile_features(${ARG_NAME} PRIVATE cxx_std_17)  # plugin.hpp needs C++17
+  endif()
   target_link_options(${ARG_NAME} PRIVATE
     "LINKER:--version-script=${version_script}"
     "LINKER:-z,defs"

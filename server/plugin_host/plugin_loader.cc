@@ -26,6 +26,17 @@ constexpr int64_t kMaxRetryAfterMs = int64_t{24} * 3600 * 1000;
 // Boost.DLL loading is not guaranteed thread-safe everywhere; serialise.
 std::mutex g_load_mutex;
 
+// Libraries and host tables stay alive for the life of the process: plugins
+// are never unloaded and may keep the host table. Guarded by g_load_mutex.
+struct KeepAlive {
+  std::vector<std::unique_ptr<boost::dll::shared_library>> libraries;
+  std::vector<HostContext*> host_contexts;
+};
+KeepAlive& Kept() {
+  static auto* kept = new KeepAlive();  // never destroyed: no dlclose at exit
+  return *kept;
+}
+
 // Smallest cbp_plugin_api a 1.0 host can use: up to and including execute.
 constexpr size_t kMinPluginApiSize =
     offsetof(cbp_plugin_api, execute) + sizeof(cbp_plugin_api::execute);
@@ -261,16 +272,16 @@ absl::StatusOr<std::shared_ptr<PluginModule>> LoadPluginFile(
 
   std::lock_guard<std::mutex> lock(g_load_mutex);
   boost::dll::fs::error_code ec;
-  // Never unloaded: owned by nobody on purpose (see the header).
-  auto* library = new boost::dll::shared_library(
+  auto owned = std::make_unique<boost::dll::shared_library>(
       canonical, ec,
       boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
-  if (ec || !library->is_loaded()) {
-    std::string reason =
-        absl::StrCat("cannot load shared object: ", ec.message());
-    delete library;  // nothing was mapped
-    return absl::FailedPreconditionError(reason);
+  if (ec || !owned->is_loaded()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot load shared object: ", ec.message()));
   }
+  // Never unloaded, even when rejected below: its constructors have run.
+  boost::dll::shared_library* library = owned.get();
+  Kept().libraries.push_back(std::move(owned));
   if (!library->has(CBP_ENTRY_SYMBOL)) {
     return absl::FailedPreconditionError(
         absl::StrCat("missing entry symbol ", CBP_ENTRY_SYMBOL));
@@ -286,6 +297,7 @@ absl::StatusOr<std::shared_ptr<PluginModule>> LoadPluginFile(
   module->max_output_bytes_ = options.max_output_bytes;
   module->host_context_ =
       NewHostContext(absl::StrCat("plugin:", canonical.filename().string()));
+  Kept().host_contexts.push_back(module->host_context_);
 
   const cbp_plugin_api* api =
       entry(CBP_ABI_VERSION_MAJOR, CBP_ABI_VERSION_MINOR,

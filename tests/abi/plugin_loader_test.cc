@@ -188,7 +188,7 @@ TEST(PluginLoaderTest, DescriptorIsParsed) {
   EXPECT_EQ(type->name, "C++ test connector");
   EXPECT_THAT(type->supported_features, ElementsAre("cases", "alerting"));
   EXPECT_EQ(type->config_schema, json({{"type", "object"}}));
-  EXPECT_EQ(type->sub_actions.size(), 8u);
+  EXPECT_EQ(type->sub_actions.size(), 9u);
   ASSERT_NE(type->FindSubAction("jwt"), nullptr);
   EXPECT_EQ(type->FindSubAction("jwt")->params_schema,
             json({{"type", "object"}}));
@@ -322,6 +322,25 @@ TEST_F(CppPluginTest, EchoSeesParamsAndCallContext) {
                                 {"connector_id", "conn-42"},
                                 {"ctx_connector_id", "conn-42"},
                                 {"request_id", "req-1"}}));
+}
+
+TEST_F(CppPluginTest, PluginLogsAreAttributedToThePlugin) {
+  ::testing::internal::CaptureStderr();
+  ExecuteOutcome outcome = Run("log");
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(outcome.ok());
+  EXPECT_TRUE(outcome.data.is_null());
+  bool found = false;
+  for (const auto& line : Lines(log)) {
+    json parsed = json::parse(line, nullptr, false);
+    if (parsed.is_object() &&
+        parsed.value("msg", "") == "hello from the plugin") {
+      found = true;
+      EXPECT_EQ(parsed.value("component", ""), "plugin:cpp-test");
+      EXPECT_EQ(parsed.value("level", ""), "warn");
+    }
+  }
+  EXPECT_TRUE(found) << log;
 }
 
 TEST_F(CppPluginTest, StdExceptionBecomesInternal) {

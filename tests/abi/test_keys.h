@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -50,7 +51,8 @@ inline TestKey MakeRsaKey() {
 
 inline std::string Base64UrlDecode(std::string_view in) {
   std::string out;
-  int buffer = 0, bits = 0;
+  uint32_t buffer = 0;
+  int bits = 0;
   for (char c : in) {
     int v;
     if (c >= 'A' && c <= 'Z')
@@ -65,7 +67,7 @@ inline std::string Base64UrlDecode(std::string_view in) {
       v = 63;
     else
       return "<invalid base64url>";
-    buffer = (buffer << 6) | v;
+    buffer = ((buffer << 6) | static_cast<uint32_t>(v)) & 0xffffffu;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;

@@ -139,7 +139,7 @@ struct HttpResponse {
     }
     return seconds * 1000;
   }
-  // The body parsed as JSON; throws Error(kUnavailable...) when it is not.
+  // The body parsed as JSON; throws Error(kUnknown) when it is not JSON.
   nlohmann::json Json() const {
     nlohmann::json parsed = nlohmann::json::parse(body, nullptr, false);
     if (parsed.is_discarded()) {

@@ -1,6 +1,7 @@
 // A C++ test plugin built with casebridge/plugin.hpp. Its sub-actions exercise
 // the SDK's exception guard and every host service:
 //   "echo"       returns the params and the connector id
+//   "log"        logs a warning through the host
 //   "throw_std"  throws std::runtime_error        -> INTERNAL with what()
 //   "throw_int"  throws an int                     -> INTERNAL "unknown
 //   exception" "fail"       throws sdk::Error UNAVAILABLE with details and
@@ -35,6 +36,10 @@ class TestConnector : public sdk::Connector {
               {"connector_id", connector_id_},
               {"ctx_connector_id", std::string(ctx.connector_id())},
               {"request_id", std::string(ctx.request_id())}};
+    }
+    if (sub_action == "log") {
+      ctx.Log(sdk::LogLevel::kWarn, "hello from the plugin");
+      return nullptr;
     }
     if (sub_action == "throw_std") throw std::runtime_error("boom from std");
     if (sub_action == "throw_int") throw 42;
@@ -85,7 +90,7 @@ sdk::PluginDef DefinePlugin() {
   type.supported_features = {"cases", "alerting"};
   type.config_schema = {{"type", "object"}};
   type.secrets_schema = {{"type", "object"}};
-  for (const char* name : {"echo", "throw_std", "throw_int", "fail",
+  for (const char* name : {"echo", "log", "throw_std", "throw_int", "fail",
                            "permanent", "http", "token", "jwt"}) {
     type.sub_actions.push_back({name, {{"type", "object"}}});
   }
