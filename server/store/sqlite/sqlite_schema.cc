@@ -196,6 +196,29 @@ CREATE TRIGGER counts_tag_delete AFTER DELETE ON case_tags BEGIN
       AND (owner, status) = (SELECT c.owner, c.status FROM cases c WHERE c.rid = old.case_rid);
 END;
 )sql"},
+    {3, "fixed planner statistics", R"sql(
+-- Hand-written statistics describing a large deployment (1M cases, a few
+-- owners, three statuses, tags on ~1% of cases each) so that query plans do
+-- not depend on what the database held when it was last analysed: the list
+-- queries walk an index in created_at order and stop after one page instead
+-- of sorting every case of an owner. Running ANALYZE replaces them with
+-- measured ones.
+ANALYZE sqlite_schema;
+DELETE FROM sqlite_stat1;
+INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES
+  ('cases', NULL, '1000000'),
+  ('cases', 'sqlite_autoindex_cases_1', '1000000 1'),
+  ('cases', 'cases_owner_status_created', '1000000 250000 80000 2'),
+  ('cases', 'cases_status_created', '1000000 333333 2'),
+  ('cases', 'cases_created', '1000000 2'),
+  ('cases', 'cases_reporter', '1000000 1000'),
+  ('cases', 'cases_connector', '1000000 200000'),
+  ('case_tags', 'sqlite_autoindex_case_tags_1', '2000000 2 1'),
+  ('case_tags', 'case_tags_tag', '2000000 20000 1'),
+  ('case_assignees', 'sqlite_autoindex_case_assignees_1', '500000 1 1'),
+  ('case_assignees', 'case_assignees_uid', '500000 50 1');
+ANALYZE sqlite_schema;
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
