@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/store/sqlite/sqlite_schema.h"
 #include "tests/unit/store_conformance.h"
 
 namespace casebridge::store::testing {
@@ -86,6 +87,50 @@ TEST_F(SqliteOnlyTest, MigrationsApplyOnceAcrossReopens) {
                       "SELECT group_concat(version || ':' || applied_at) FROM "
                       "schema_migrations"),
             applied);
+}
+
+TEST_F(SqliteOnlyTest, OpeningAnOlderSchemaAppliesOnlyNewMigrations) {
+  // A database left at schema version 1 with one case in it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string setup = absl::StrCat(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at INTEGER NOT NULL);",
+      sqlite::kMigrations[0].sql,
+      "INSERT INTO schema_migrations VALUES (1, 'initial schema', 42);"
+      "INSERT INTO cases(rid, id, version, owner, status, severity, title, "
+      "description, created_at, created_by_username, created_by_profile_uid, "
+      "assignee_count, connector_id, doc) VALUES (7, 'old', 1, 'o', 10, 0, "
+      "'Old case', 'from v1', 0, 'u', 'p', 0, 'none', '{}');"
+      "INSERT INTO case_tags VALUES (7, 'legacy');");
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_close(db);
+
+  auto store = OpenInDir(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(QueryText(path_,
+                      "SELECT applied_at FROM schema_migrations WHERE "
+                      "version = 1"),
+            "42");
+  EXPECT_EQ(
+      QueryText(path_, "SELECT max(version) FROM schema_migrations"),
+      absl::StrCat(sqlite::kMigrations[sqlite::kMigrationCount - 1].version));
+  // Later migrations saw the existing data (counters were backfilled).
+  auto tx = (*store)->BeginRead();
+  ASSERT_TRUE(tx.ok());
+  CaseFilter f;
+  f.owners = {"o"};
+  f.tags = {"legacy"};
+  auto counts = (*tx)->CountCasesByStatus(f);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->in_progress, 1);
+  EXPECT_EQ(counts->open, 0);
+  f.search = "old";
+  auto page = (*tx)->FindCases(CaseQuery{f});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->total, 1);
 }
 
 TEST_F(SqliteOnlyTest, UnopenablePathIsAnError) {

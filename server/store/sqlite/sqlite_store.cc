@@ -23,11 +23,14 @@ using sqlite::Stmt;
 // ---------------------------------------------------------------------------
 // Row codecs.
 
-constexpr const char* kCaseColumns =
-    "c.id, c.version, c.owner, c.status, c.severity, c.title, c.description, "
-    "c.category, "
-    "c.created_at, c.updated_at, c.closed_at, c.total_comment, c.total_alerts, "
-    "c.doc";
+#define CASEBRIDGE_CASE_COLUMNS                                              \
+  "c.id, c.version, c.owner, c.status, c.severity, c.title, c.description, " \
+  "c.category, c.created_at, c.updated_at, c.closed_at, c.total_comment, "   \
+  "c.total_alerts, c.doc"
+constexpr const char* kCaseColumns = CASEBRIDGE_CASE_COLUMNS;
+// The hottest read, built at compile time.
+constexpr const char* kGetCaseSql =
+    "SELECT " CASEBRIDGE_CASE_COLUMNS " FROM cases c WHERE c.id = ?";
 
 CaseStatus StatusFromInt(int64_t v) {
   switch (v) {
@@ -723,10 +726,7 @@ absl::Status SqliteTransaction::Commit() {
 // --- Cases.
 
 absl::StatusOr<Case> SqliteTransaction::GetCase(std::string_view id) {
-  SQ_ASSIGN_OR_RETURN(Stmt s,
-                      Prepare(absl::StrCat("SELECT ", kCaseColumns,
-                                           " FROM cases c WHERE c.id = ?"),
-                              "get case"));
+  SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(kGetCaseSql, "get case"));
   s.BindText(id);
   SQ_ASSIGN_OR_RETURN(bool row, s.Next());
   if (!row)
