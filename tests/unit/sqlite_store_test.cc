@@ -1,0 +1,241 @@
+// Runs the Store conformance suite against the SQLite store, plus checks of
+// SQLite-specific behaviour (migrations, pragmas) and a disabled benchmark.
+#include "server/store/sqlite/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "server/store/sqlite/sqlite_schema.h"
+#include "tests/unit/store_conformance.h"
+
+namespace casebridge::store::testing {
+namespace {
+
+absl::StatusOr<std::unique_ptr<Store>> OpenInDir(const std::string& dir) {
+  SqliteStoreOptions options;
+  options.path = dir + "/casebridge.db";
+  options.read_connections = 2;
+  return OpenSqliteStore(options);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreConformanceTest,
+                         ::testing::Values(StoreFactory{"Sqlite", OpenInDir}),
+                         StoreFactoryName);
+
+// Runs `sql` on a private connection and returns the first column of the
+// first row as text ("" when none).
+std::string QueryText(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr),
+            SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sql;
+  if (sqlite3_step(stmt) == SQLITE_ROW) {
+    const unsigned char* text = sqlite3_column_text(stmt, 0);
+    if (text != nullptr) out = reinterpret_cast<const char*>(text);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+class SqliteOnlyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "casebridge-sqlite-XXXXXX")
+            .string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/casebridge.db";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteOnlyTest, MigrationsApplyOnceAcrossReopens) {
+  std::string applied;
+  {
+    auto store = OpenInDir(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  EXPECT_EQ(QueryText(path_, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_NE(QueryText(path_, "SELECT count(*) FROM sqlite_stat1"), "0");
+  applied = QueryText(path_,
+                      "SELECT group_concat(version || ':' || applied_at) FROM "
+                      "schema_migrations");
+  ASSERT_FALSE(applied.empty());
+  {
+    auto store = OpenInDir(dir_);
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  EXPECT_EQ(QueryText(path_,
+                      "SELECT group_concat(version || ':' || applied_at) FROM "
+                      "schema_migrations"),
+            applied);
+}
+
+TEST_F(SqliteOnlyTest, OpeningAnOlderSchemaAppliesOnlyNewMigrations) {
+  // A database left at schema version 1 with one case in it.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string setup = absl::StrCat(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at INTEGER NOT NULL);",
+      sqlite::kMigrations[0].sql,
+      "INSERT INTO schema_migrations VALUES (1, 'initial schema', 42);"
+      "INSERT INTO cases(rid, id, version, owner, status, severity, title, "
+      "description, created_at, created_by_username, created_by_profile_uid, "
+      "assignee_count, connector_id, doc) VALUES (7, 'old', 1, 'o', 10, 0, "
+      "'Old case', 'from v1', 0, 'u', 'p', 0, 'none', '{}');"
+      "INSERT INTO case_tags VALUES (7, 'legacy');");
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_close(db);
+
+  auto store = OpenInDir(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(QueryText(path_,
+                      "SELECT applied_at FROM schema_migrations WHERE "
+                      "version = 1"),
+            "42");
+  EXPECT_EQ(
+      QueryText(path_, "SELECT max(version) FROM schema_migrations"),
+      absl::StrCat(sqlite::kMigrations[sqlite::kMigrationCount - 1].version));
+  // Later migrations saw the existing data (counters were backfilled).
+  auto tx = (*store)->BeginRead();
+  ASSERT_TRUE(tx.ok());
+  CaseFilter f;
+  f.owners = {"o"};
+  f.tags = {"legacy"};
+  auto counts = (*tx)->CountCasesByStatus(f);
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->in_progress, 1);
+  EXPECT_EQ(counts->open, 0);
+  f.search = "old";
+  auto page = (*tx)->FindCases(CaseQuery{f});
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->total, 1);
+}
+
+TEST_F(SqliteOnlyTest, UnopenablePathIsAnError) {
+  SqliteStoreOptions options;
+  options.path = dir_ + "/missing-dir/db.sqlite";
+  EXPECT_FALSE(OpenSqliteStore(options).ok());
+  options.path = "";
+  EXPECT_FALSE(OpenSqliteStore(options).ok());
+}
+
+TEST_F(SqliteOnlyTest, SecondWriterProcessTimesOutAsUnavailable) {
+  SqliteStoreOptions options;
+  options.path = path_;
+  options.busy_timeout = absl::Milliseconds(50);
+  auto a = OpenSqliteStore(options);
+  auto b = OpenSqliteStore(options);  // stands in for another process
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto held = (*a)->BeginWrite();
+  ASSERT_TRUE(held.ok()) << held.status();
+  auto blocked = (*b)->BeginWrite();
+  EXPECT_TRUE(absl::IsUnavailable(blocked.status())) << blocked.status();
+}
+
+// A rough throughput check, not a unit test:
+//   sqlite_store_test --gtest_also_run_disabled_tests
+//   --gtest_filter='*Benchmark*'
+TEST_F(SqliteOnlyTest, DISABLED_Benchmark) {
+  auto opened = OpenInDir(dir_);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  const char* env = std::getenv("CASEBRIDGE_BENCH_CASES");
+  const int kCases = env != nullptr ? std::atoi(env) : 100000;
+  const char* tags[] = {"phishing", "malware", "network", "email",  "endpoint",
+                        "cloud",    "insider", "ddos",    "policy", "audit"};
+  // Wall time on a shared machine is noisy; CPU time of this (single
+  // threaded) process is reported too.
+  auto start = std::chrono::steady_clock::now();
+  std::clock_t cpu = std::clock();
+  auto cpu_secs = [&] { return double(std::clock() - cpu) / CLOCKS_PER_SEC; };
+  for (int i = 0; i < kCases; ++i) {
+    auto tx = store.BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    Case c;
+    c.id = absl::StrCat("case-", i);
+    c.title = absl::StrCat("Case number ", i, " about ", tags[i % 10]);
+    c.description = "Something happened on a host and needs a look";
+    c.owner = i % 3 == 0 ? "observability" : "securitySolution";
+    c.status = static_cast<CaseStatus>((i % 3) * 10);
+    c.tags = {tags[i % 10], tags[(i / 10) % 10]};
+    c.created_at = absl::FromUnixSeconds(1700000000 + i);
+    c.created_by = User{"alice", "Alice", "a@example.com", "uid-alice"};
+    ASSERT_TRUE((*tx)->InsertCase(c).ok());
+    UserAction u;
+    u.id = absl::StrCat("ua-", i);
+    u.case_id = c.id;
+    u.type = "create_case";
+    u.action = "create";
+    u.created_at = c.created_at;
+    u.owner = c.owner;
+    ASSERT_TRUE((*tx)->InsertUserAction(u).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  std::printf(
+      "create case (case + user action, one txn each): %.0f/s wall, %.0f/s "
+      "cpu\n",
+      kCases / secs, kCases / cpu_secs());
+
+  for (int round = 0; round < 2; ++round) {
+    constexpr int kQueries = 500;
+    start = std::chrono::steady_clock::now();
+    cpu = std::clock();
+    for (int i = 0; i < kQueries; ++i) {
+      auto tx = store.BeginRead();
+      CaseQuery q;
+      q.filter.statuses = {CaseStatus::kOpen};
+      q.filter.tags = {tags[i % 10]};
+      auto page = (*tx)->FindCases(q);
+      ASSERT_TRUE(page.ok());
+      ASSERT_EQ(page->cases.size(), 20u);
+    }
+    secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
+    std::printf(
+        "FindCases status+tag, 20/page, with counts: %.0f/s wall, %.0f/s cpu\n",
+        kQueries / secs, kQueries / cpu_secs());
+  }
+  constexpr int kGets = 20000;
+  start = std::chrono::steady_clock::now();
+  cpu = std::clock();
+  {
+    for (int i = 0; i < kGets; ++i) {
+      auto tx = store.BeginRead();
+      auto c = (*tx)->GetCase(absl::StrCat("case-", (i * 7919) % kCases));
+      ASSERT_TRUE(c.ok());
+    }
+  }
+  secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+             .count();
+  std::printf("GetCase (own read txn each): %.0f/s wall, %.0f/s cpu\n",
+              kGets / secs, kGets / cpu_secs());
+}
+
+}  // namespace
+}  // namespace casebridge::store::testing
