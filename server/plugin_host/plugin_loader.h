@@ -153,7 +153,9 @@ absl::StatusOr<std::shared_ptr<PluginModule>> LoadPluginFile(
 struct CallOptions {
   absl::Time deadline = absl::InfiniteFuture();
   std::string request_id;
-  // Optional: true once the caller went away (e.g. gRPC ServerContext).
+  // Optional: true once the caller went away (e.g. [ctx] { return
+  // ctx->IsCancelled(); }). Called from the plugin's thread during the call;
+  // must be thread-safe and cheap.
   std::function<bool()> is_cancelled;
 };
 
