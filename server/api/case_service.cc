@@ -182,10 +182,9 @@ grpc::Status CaseServiceImpl::UpdateComment(
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
   const int64_t version =
       DecodeVersion(request->version()).value_or(cases::kUnknownVersion);
-  auto result = manager_->UpdateComment(request->case_id(),
-                                        request->comment_id(), version,
-                                        request->owner(), std::move(input),
-                                        CurrentUser(ctx));
+  auto result = manager_->UpdateComment(
+      request->case_id(), request->comment_id(), version, request->owner(),
+      std::move(input), CurrentUser(ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   CaseWithCommentsToProto(*result, response->mutable_case_());
   return grpc::Status::OK;
