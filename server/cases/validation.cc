@@ -183,9 +183,7 @@ void CheckCommentText(Json& content, const char* key, const std::string& path,
     errors.Add(path, "is required");
     return;
   }
-  // Kibana keeps comment text as written; only the limits apply.
-  CheckString(it->get_ref<std::string&>(), path, 1, kMaxCommentLength, errors,
-              /*trim=*/false);
+  CheckString(it->get_ref<std::string&>(), path, 1, kMaxCommentLength, errors);
 }
 
 }  // namespace

@@ -366,9 +366,10 @@ TEST_F(CaseManagerTest, CommentOwnerMustMatchTheCase) {
 
 TEST_F(CaseManagerTest, UpdateCommentIsVersionCheckedAndKeepsItsKind) {
   store::Case c = Create(Request());
-  auto added = manager_->AddComment(c.id, "", Comment("first"), kAlice);
+  auto added = manager_->AddComment(c.id, "", Comment("  first "), kAlice);
   ASSERT_TRUE(added.ok());
   EXPECT_EQ(added->c.total_comment, 1);
+  EXPECT_EQ(added->comments[0].content["comment"], "first");  // trimmed
   const store::Attachment& a = added->comments[0];
 
   auto stale = manager_->UpdateComment(c.id, a.id, a.version + 1, "",
