@@ -1,0 +1,146 @@
+#include "server/store/sqlite/sqlite_schema.h"
+
+namespace casebridge::store::sqlite {
+
+// Times are int64 microseconds since the Unix epoch. Users, connectors and
+// other free-form parts live in JSON text columns; everything a query
+// filters or sorts on has its own column. Child rows of a case go away with
+// it (ON DELETE CASCADE).
+const Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE cases (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  version INTEGER NOT NULL,
+  owner TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  severity INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  description TEXT NOT NULL,
+  category TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER,
+  closed_at INTEGER,
+  created_by_username TEXT NOT NULL,
+  created_by_profile_uid TEXT NOT NULL,
+  assignee_count INTEGER NOT NULL,
+  connector_id TEXT NOT NULL,
+  total_comment INTEGER NOT NULL DEFAULT 0,
+  total_alerts INTEGER NOT NULL DEFAULT 0,
+  doc TEXT NOT NULL
+);
+CREATE INDEX cases_owner_status_created ON cases(owner, status, created_at);
+CREATE INDEX cases_status_created ON cases(status, created_at);
+CREATE INDEX cases_created ON cases(created_at);
+CREATE INDEX cases_reporter ON cases(created_by_username);
+CREATE INDEX cases_connector ON cases(connector_id);
+
+CREATE TABLE case_tags (
+  case_rid INTEGER NOT NULL REFERENCES cases(rid) ON DELETE CASCADE,
+  tag TEXT NOT NULL,
+  PRIMARY KEY (case_rid, tag)
+) WITHOUT ROWID;
+CREATE INDEX case_tags_tag ON case_tags(tag, case_rid);
+
+CREATE TABLE case_assignees (
+  case_rid INTEGER NOT NULL REFERENCES cases(rid) ON DELETE CASCADE,
+  uid TEXT NOT NULL,
+  PRIMARY KEY (case_rid, uid)
+) WITHOUT ROWID;
+CREATE INDEX case_assignees_uid ON case_assignees(uid, case_rid);
+
+CREATE VIRTUAL TABLE cases_fts USING fts5(
+  title, description, content='cases', content_rowid='rid',
+  tokenize='unicode61 remove_diacritics 2');
+CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
+  INSERT INTO cases_fts(rowid, title, description) VALUES (new.rid, new.title, new.description);
+END;
+CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
+  INSERT INTO cases_fts(cases_fts, rowid, title, description)
+    VALUES ('delete', old.rid, old.title, old.description);
+END;
+CREATE TRIGGER cases_fts_update AFTER UPDATE OF title, description ON cases
+  WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
+  INSERT INTO cases_fts(cases_fts, rowid, title, description)
+    VALUES ('delete', old.rid, old.title, old.description);
+  INSERT INTO cases_fts(rowid, title, description) VALUES (new.rid, new.title, new.description);
+END;
+
+CREATE TABLE attachments (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  owner TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER,
+  pushed_at INTEGER,
+  content TEXT NOT NULL,
+  users TEXT NOT NULL
+);
+CREATE INDEX attachments_case ON attachments(case_id, created_at);
+CREATE INDEX attachments_case_type ON attachments(case_id, type, created_at);
+
+CREATE TABLE case_alerts (
+  rid INTEGER PRIMARY KEY,
+  case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  attachment_id TEXT NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+  alert_id TEXT NOT NULL,
+  alert_index TEXT NOT NULL,
+  attached_at INTEGER NOT NULL
+);
+CREATE INDEX case_alerts_alert ON case_alerts(alert_id);
+CREATE INDEX case_alerts_case ON case_alerts(case_id, attached_at);
+CREATE INDEX case_alerts_attachment ON case_alerts(attachment_id);
+
+CREATE TABLE user_actions (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  comment_id TEXT,
+  type TEXT NOT NULL,
+  action TEXT NOT NULL,
+  attachment_type TEXT,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  owner TEXT NOT NULL
+);
+CREATE INDEX user_actions_case ON user_actions(case_id, created_at, seq);
+
+CREATE TABLE configurations (
+  id TEXT PRIMARY KEY,
+  owner TEXT NOT NULL UNIQUE,
+  version INTEGER NOT NULL,
+  connector_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER,
+  doc TEXT NOT NULL
+);
+CREATE INDEX configurations_connector ON configurations(connector_id);
+
+CREATE TABLE connectors (
+  id TEXT PRIMARY KEY,
+  connector_type_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  config TEXT NOT NULL,
+  sealed_secrets BLOB NOT NULL,
+  is_missing_secrets INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE cached_tokens (
+  connector_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  sealed_token BLOB NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (connector_id, key)
+) WITHOUT ROWID;
+)sql"},
+};
+
+const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+
+}  // namespace casebridge::store::sqlite
