@@ -438,6 +438,79 @@ TEST_F(ActivityFilterTest, DefaultOrderIsNewestFirstAndPaginates) {
   EXPECT_EQ(ids.size(), 8u);
 }
 
+// 10 000 user actions per case at most: every update here writes exactly 11
+// actions, so after 909 updates the case has 1 + 909 * 11 = 10 000 actions
+// and any further change must be refused with nothing applied.
+TEST_F(ActivityTest, AtMostTenThousandUserActionsPerCase) {
+  v1::Case c = CreateTitled("Busy case");
+  auto patch_for = [](const v1::Case& cur, int n) {
+    const bool odd = n % 2 == 1;
+    v1::CasePatch p = PatchOf(cur);
+    p.set_title("Busy case " + std::to_string(n));
+    p.set_description("description " + std::to_string(n));
+    p.mutable_tags()->add_values("tag-" + std::to_string(n));  // add + delete
+    p.set_status(odd ? v1::CASE_STATUS_IN_PROGRESS : v1::CASE_STATUS_OPEN);
+    p.set_severity(odd ? v1::CASE_SEVERITY_HIGH : v1::CASE_SEVERITY_LOW);
+    p.mutable_assignees()->add_values()->set_uid("u-" + std::to_string(n));
+    p.mutable_category()->set_value("cat-" + std::to_string(n));
+    p.mutable_settings()->set_sync_alerts(odd);
+    auto* conn = p.mutable_connector();
+    if (odd) {
+      conn->set_id("wh-" + std::to_string(n));
+      conn->set_name("Webhook");
+      conn->set_type(".cases-webhook");
+    } else {
+      conn->set_id("none");
+      conn->set_name("none");
+      conn->set_type(".none");
+    }
+    return p;
+  };
+  // The first update has no assignee/tag to delete: 9 actions, then 11 each.
+  v1::Case cur = c;
+  int64_t expected = 1;
+  int n = 1;
+  for (; n < 2000; ++n) {
+    const int64_t adds = n == 1 ? 9 : 11;
+    if (expected + adds > 10000) break;
+    std::vector<v1::Case> out;
+    grpc::Status s = TryUpdate({patch_for(cur, n)}, &out);
+    ASSERT_TRUE(s.ok()) << "update " << n << " at " << expected
+                        << " actions: " << Describe(s);
+    cur = out.at(0);
+    expected += adds;
+  }
+  v1::FindCaseActivityRequest count;
+  count.set_case_id(c.id());
+  count.set_per_page(1);
+  v1::FindCaseActivityResponse resp;
+  ASSERT_TRUE(CB_CALL(FindCaseActivity, count, &resp).ok());
+  ASSERT_EQ(resp.total(), expected) << "each update writes one action per "
+                                       "changed field";
+  // One more full update would pass 10 000.
+  grpc::Status over = TryUpdate({patch_for(cur, n)});
+  EXPECT_TRUE(StatusIs(over, grpc::StatusCode::INVALID_ARGUMENT));
+  // Fill up to exactly 10 000 with single-field updates, then refuse.
+  for (int i = 0; expected < 10000; ++i) {
+    v1::CasePatch p = PatchOf(cur);
+    p.set_title("filler " + std::to_string(i));
+    std::vector<v1::Case> out;
+    grpc::Status s = TryUpdate({p}, &out);
+    ASSERT_TRUE(s.ok()) << "at " << expected << " actions: " << Describe(s);
+    cur = out.at(0);
+    ++expected;
+  }
+  v1::CasePatch last = PatchOf(cur);
+  last.set_title("one too many");
+  EXPECT_TRUE(StatusIs(TryUpdate({last}), grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(Get(c.id()).version(), cur.version()) << "nothing applied";
+  ASSERT_TRUE(CB_CALL(FindCaseActivity, count, &resp).ok());
+  EXPECT_EQ(resp.total(), 10000);
+  EXPECT_TRUE(StatusIs(TryAddComment(c.id(), UserContent("no room")),
+                       grpc::StatusCode::INVALID_ARGUMENT))
+      << "a comment would be action 10 001";
+}
+
 TEST_F(ActivityTest, FindCaseActivityErrors) {
   v1::FindCaseActivityRequest r;
   r.set_case_id("missing-case-id");

@@ -106,7 +106,7 @@ class CommentsTest : public CaseApiTest {
 
 TEST_F(CommentsTest, AddUserCommentReturnsCaseWithCommentsAndBumpsVersion) {
   v1::Case c = CreateTitled("Commented");
-  v1::Case after = AddUserComment(c.id(), "  first look  ");
+  v1::Case after = AddUserComment(c.id(), "first look");
   EXPECT_EQ(after.id(), c.id());
   ASSERT_EQ(after.comments_size(), 1);
   const v1::Attachment& a = after.comments(0);
@@ -118,8 +118,7 @@ TEST_F(CommentsTest, AddUserCommentReturnsCaseWithCommentsAndBumpsVersion) {
   EXPECT_TRUE(a.has_created_at());
   EXPECT_FALSE(a.has_updated_at());
   EXPECT_FALSE(a.has_pushed_at());
-  EXPECT_EQ(a.content().user().comment(), "first look")
-      << "stored values are trimmed";
+  EXPECT_EQ(a.content().user().comment(), "first look");
   EXPECT_EQ(after.total_comment(), 1);
   EXPECT_NE(after.version(), c.version())
       << "an attachment bumps the case version";
@@ -128,6 +127,15 @@ TEST_F(CommentsTest, AddUserCommentReturnsCaseWithCommentsAndBumpsVersion) {
   v1::Case g = Get(c.id());
   EXPECT_EQ(g.version(), after.version());
   EXPECT_EQ(g.total_comment(), 1);
+}
+
+// The conventions: "min length on the trimmed string, max on the raw string;
+// stored values are trimmed" for every limited string, user comments included.
+TEST_F(CommentsTest, CommentTextIsStoredTrimmed) {
+  v1::Case c = CreateTitled("Trim");
+  v1::Case after = AddUserComment(c.id(), "  padded  ");
+  ASSERT_EQ(after.comments_size(), 1);
+  EXPECT_EQ(after.comments(0).content().user().comment(), "padded");
 }
 
 TEST_F(CommentsTest, CommentsComeBackOldestFirst) {
@@ -313,8 +321,7 @@ TEST_F(CommentsTest, UpdateCommentReplacesContentAndChecksVersion) {
   const v1::Attachment original = added.comments(0);
   v1::Case updated;
   ASSERT_TRUE(
-      TryUpdateComment(c.id(), original, UserContent(" final "), &updated)
-          .ok());
+      TryUpdateComment(c.id(), original, UserContent("final"), &updated).ok());
   ASSERT_EQ(updated.comments_size(), 1);
   const v1::Attachment& now = updated.comments(0);
   EXPECT_EQ(now.id(), original.id());

@@ -1,7 +1,10 @@
 // FindCases (every filter, sort field and order, search, pagination, status
 // counts that ignore the status filter), GetCaseStatusCounts, ListReporters,
 // ListTags and ListCategories over real gRPC.
+#include <unistd.h>
+
 #include <algorithm>
+#include <ctime>
 #include <set>
 #include <string>
 #include <thread>
@@ -44,6 +47,10 @@ class FindCasesTest : public CaseApiTest {
     p.set_status(status);
     return Update(p);
   }
+
+  // A word no other test (or test run) uses, for searches across owners.
+  const std::string token_ = "tok" + std::to_string(::getpid()) + "x" +
+                             std::to_string(::time(nullptr));
 
   grpc::Status TryFind(v1::FindCasesRequest r) {
     if (r.owners().empty()) r.add_owners(owner_);
@@ -291,6 +298,17 @@ TEST_F(FindCasesTest, OwnersFilterNarrows) {
   v1::FindCasesResponse t = Find(theirs);
   ASSERT_EQ(t.cases_size(), 1);
   EXPECT_EQ(t.cases(0).owner(), other_owner);
+  // No owners = every owner (narrowed here by a search word unique to this
+  // test run).
+  Create(NewCase("unique " + token_));
+  v1::CreateCaseRequest tagged_theirs = NewCase("unique " + token_);
+  tagged_theirs.set_owner(other_owner);
+  Create(tagged_theirs);
+  v1::FindCasesRequest all_owners;
+  all_owners.set_search(token_);
+  v1::FindCasesResponse all;
+  ASSERT_TRUE(CB_CALL(FindCases, all_owners, &all).ok());
+  EXPECT_EQ(all.total(), 2);
 }
 
 TEST_F(FindCasesTest, FromAndToBoundCreatedAt) {
