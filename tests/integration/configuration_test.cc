@@ -257,6 +257,26 @@ TEST_F(ConfigurationTest, UpdateIsVersionChecked) {
       << s.error_message();
 }
 
+TEST_F(ConfigurationTest, UpdateWithAConnectorRederivesMappings) {
+  v1::Configuration c = Set(NewConfig());
+  EXPECT_TRUE(c.mappings().empty());
+  v1::UpdateConfigurationRequest u;
+  u.set_id(c.id());
+  u.set_version(c.version());
+  u.mutable_connector()->set_id("jira-2");
+  u.mutable_connector()->set_name("Jira");
+  u.mutable_connector()->set_type(".jira");
+  v1::Configuration updated;
+  ASSERT_TRUE(TryUpdateConfig(u, &updated).ok());
+  EXPECT_EQ(updated.connector().type(), ".jira");
+  bool title_to_summary = false;
+  for (const auto& m : updated.mappings()) {
+    if (m.source() == "title" && m.target() == "summary")
+      title_to_summary = true;
+  }
+  EXPECT_TRUE(title_to_summary) << updated.ShortDebugString();
+}
+
 TEST_F(ConfigurationTest, UpdateReplacesCustomFieldsAndRejectsTypeChanges) {
   v1::Configuration c = Set(NewConfig({TextField("team", false)}));
   v1::UpdateConfigurationRequest change_type;

@@ -239,6 +239,60 @@ TEST_F(RobustnessTest, UpdateCommentOwnerMustMatch) {
   EXPECT_TRUE(IsInvalidField(CB_CALL(UpdateComment, r, &resp), "owner"));
 }
 
+// total_comment / total_alerts are right in every response that carries a
+// case, not just GetCase.
+TEST_F(RobustnessTest, TotalsAreRightInEveryResponse) {
+  v1::Case c = CreateTitled("Totals", {"totals"});
+  v1::Case after_comment = AddUserComment(c.id(), "one");
+  v1::Case after_alerts = AddAlerts(c.id(), {"t1", "t2"});
+  v1::Case after_more = AddUserComment(c.id(), "two");
+  EXPECT_EQ(after_comment.total_comment(), 1) << "AddComment response";
+  EXPECT_EQ(after_comment.total_alerts(), 0) << "AddComment response";
+  EXPECT_EQ(after_alerts.total_comment(), 1) << "AddComment response";
+  EXPECT_EQ(after_alerts.total_alerts(), 2) << "AddComment response";
+  EXPECT_EQ(after_more.total_comment(), 2) << "AddComment response";
+  EXPECT_EQ(after_more.total_alerts(), 2) << "AddComment response";
+
+  v1::Case g = Get(c.id());
+  EXPECT_EQ(g.total_comment(), 2) << "GetCase";
+  EXPECT_EQ(g.total_alerts(), 2) << "GetCase";
+
+  v1::CasePatch p = PatchOf(g);
+  p.set_title("Totals 2");
+  v1::Case u = Update(p);
+  EXPECT_EQ(u.total_comment(), 2) << "UpdateCases response";
+  EXPECT_EQ(u.total_alerts(), 2) << "UpdateCases response";
+
+  v1::FindCasesRequest find;
+  find.add_tags("totals");
+  v1::FindCasesResponse found = Find(find);
+  ASSERT_EQ(found.cases_size(), 1);
+  EXPECT_EQ(found.cases(0).total_comment(), 2) << "FindCases";
+  EXPECT_EQ(found.cases(0).total_alerts(), 2) << "FindCases";
+
+  const v1::Attachment first = after_more.comments(0);
+  v1::UpdateCommentRequest ur;
+  ur.set_case_id(c.id());
+  ur.set_comment_id(first.id());
+  ur.set_version(first.version());
+  *ur.mutable_attachment() = UserContent("one, edited");
+  v1::UpdateCommentResponse uresp;
+  ASSERT_TRUE(CB_CALL(UpdateComment, ur, &uresp).ok());
+  EXPECT_EQ(uresp.case_().total_comment(), 2) << "UpdateComment response";
+  EXPECT_EQ(uresp.case_().total_alerts(), 2) << "UpdateComment response";
+  EXPECT_EQ(uresp.case_().comments_size(), 3);
+}
+
+TEST_F(RobustnessTest, PatchConnectorAndSettingsAreValidated) {
+  v1::Case c = CreateTitled("Patch connector");
+  v1::CasePatch p = PatchOf(c);
+  p.mutable_connector()->set_id("x");
+  p.mutable_connector()->set_name("x");
+  p.mutable_connector()->set_type(".bogus");
+  EXPECT_TRUE(IsInvalidField(TryUpdate({p}), "cases[0].connector"));
+  EXPECT_EQ(Get(c.id()).version(), c.version());
+}
+
 // Every kind of record survives a graceful restart and a SIGKILL.
 TEST(PersistenceTest, EverythingSurvivesRestart) {
   ServerOptions options;
