@@ -73,8 +73,9 @@ std::optional<store::CaseStatus> StatusFromProto(int value,
     case v1::CASE_STATUS_CLOSED:
       return store::CaseStatus::kClosed;
     default:
-      errors.Add(path, "must be CASE_STATUS_OPEN, CASE_STATUS_IN_PROGRESS or "
-                       "CASE_STATUS_CLOSED");
+      errors.Add(path,
+                 "must be CASE_STATUS_OPEN, CASE_STATUS_IN_PROGRESS or "
+                 "CASE_STATUS_CLOSED");
       return std::nullopt;
   }
 }
@@ -92,8 +93,9 @@ std::optional<store::CaseSeverity> SeverityFromProto(int value,
     case v1::CASE_SEVERITY_CRITICAL:
       return store::CaseSeverity::kCritical;
     default:
-      errors.Add(path, "must be CASE_SEVERITY_LOW, CASE_SEVERITY_MEDIUM, "
-                       "CASE_SEVERITY_HIGH or CASE_SEVERITY_CRITICAL");
+      errors.Add(path,
+                 "must be CASE_SEVERITY_LOW, CASE_SEVERITY_MEDIUM, "
+                 "CASE_SEVERITY_HIGH or CASE_SEVERITY_CRITICAL");
       return std::nullopt;
   }
 }
@@ -108,8 +110,9 @@ store::CustomFieldType FieldTypeFromProto(int value, const std::string& path,
     case v1::CUSTOM_FIELD_TYPE_NUMBER:
       return store::CustomFieldType::kNumber;
     default:
-      errors.Add(path, "must be CUSTOM_FIELD_TYPE_TEXT, CUSTOM_FIELD_TYPE_TOGGLE "
-                       "or CUSTOM_FIELD_TYPE_NUMBER");
+      errors.Add(path,
+                 "must be CUSTOM_FIELD_TYPE_TEXT, CUSTOM_FIELD_TYPE_TOGGLE "
+                 "or CUSTOM_FIELD_TYPE_NUMBER");
       return store::CustomFieldType::kText;
   }
 }
@@ -236,7 +239,8 @@ void ContentToProto(store::AttachmentType type, const Json& c,
         std::string type = StringOr(*it, "type");
         auto* storage = ref->mutable_storage();
         if (type == "elasticSearchDoc") {
-          storage->set_type(v1::EXTERNAL_REFERENCE_STORAGE_TYPE_ELASTIC_SEARCH_DOC);
+          storage->set_type(
+              v1::EXTERNAL_REFERENCE_STORAGE_TYPE_ELASTIC_SEARCH_DOC);
         } else if (type == "savedObject") {
           storage->set_type(v1::EXTERNAL_REFERENCE_STORAGE_TYPE_SAVED_OBJECT);
           storage->set_so_type(StringOr(*it, "soType"));
@@ -412,8 +416,9 @@ std::optional<std::string> ClosureTypeFromProto(int value,
     case v1::CLOSURE_TYPE_CLOSE_BY_PUSHING:
       return std::string("close-by-pushing");
     default:
-      errors.Add(path, "must be CLOSURE_TYPE_CLOSE_BY_USER or "
-                       "CLOSURE_TYPE_CLOSE_BY_PUSHING");
+      errors.Add(path,
+                 "must be CLOSURE_TYPE_CLOSE_BY_USER or "
+                 "CLOSURE_TYPE_CLOSE_BY_PUSHING");
       return std::nullopt;
   }
 }
@@ -605,7 +610,8 @@ cases::CasePatch CasePatchFromProto(const v1::CasePatch& p,
     out.severity =
         SeverityFromProto(p.severity(), Sub(prefix, "severity"), errors);
   }
-  if (p.has_assignees()) out.assignees = AssigneesFromProto(p.assignees().values());
+  if (p.has_assignees())
+    out.assignees = AssigneesFromProto(p.assignees().values());
   if (p.has_category()) {
     out.category = p.category().has_value()
                        ? std::optional<std::string>(p.category().value())
@@ -686,8 +692,9 @@ cases::AttachmentInput AttachmentFromProto(const v1::AttachmentContent& a,
       break;
     }
     case v1::AttachmentContent::KIND_NOT_SET:
-      errors.Add(path, "must be set to one attachment kind (user, alert, "
-                       "actions, external_reference, persistable_state)");
+      errors.Add(path,
+                 "must be set to one attachment kind (user, alert, "
+                 "actions, external_reference, persistable_state)");
       break;
   }
   return out;
@@ -747,8 +754,8 @@ store::CaseQuery CaseQueryFromProto(const v1::FindCasesRequest& r,
     }
   }
   for (int i = 0; i < r.severities_size(); ++i) {
-    if (auto s =
-            SeverityFromProto(r.severities(i), Index("severities", i), errors)) {
+    if (auto s = SeverityFromProto(r.severities(i), Index("severities", i),
+                                   errors)) {
       f.severities.push_back(*s);
     }
   }
@@ -873,7 +880,8 @@ cases::NewConfiguration NewConfigurationFromProto(
   out.owner = r.owner();
   if (r.has_connector()) out.connector = ConnectorFromProto(r.connector());
   if (r.closure_type() != v1::CLOSURE_TYPE_UNSPECIFIED) {
-    if (auto t = ClosureTypeFromProto(r.closure_type(), "closure_type", errors)) {
+    if (auto t =
+            ClosureTypeFromProto(r.closure_type(), "closure_type", errors)) {
       out.closure_type = *t;
     }
   }

@@ -7,6 +7,7 @@
 #include "server/api/case_convert.h"
 #include "server/api/grpc_status.h"
 #include "server/api/unimplemented.h"
+#include "server/cases/validation.h"
 #include "server/util/ids.h"
 #include "server/util/status.h"
 
@@ -39,7 +40,11 @@ grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* ctx,
                                          v1::CreateCaseResponse* response) {
   ValidationErrors errors;
   cases::NewCase c = NewCaseFromProto(*request, errors);
-  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  if (!errors.empty()) {
+    // Report the field rules' violations along with the enum ones.
+    cases::CheckNewCase(c, errors);
+    return ToGrpcStatus(errors.ToStatus());
+  }
   auto result = manager_->CreateCase(std::move(c), CurrentUser(ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   CaseToProto(*result, response->mutable_case_());
@@ -65,7 +70,13 @@ grpc::Status CaseServiceImpl::UpdateCases(grpc::ServerContext* ctx,
     patches.push_back(CasePatchFromProto(
         request->cases(i), "cases[" + std::to_string(i) + "]", errors));
   }
-  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  if (!errors.empty()) {
+    for (size_t i = 0; i < patches.size(); ++i) {
+      cases::CheckCasePatch(patches[i], "cases[" + std::to_string(i) + "]",
+                            errors);
+    }
+    return ToGrpcStatus(errors.ToStatus());
+  }
   auto result = manager_->UpdateCases(std::move(patches), CurrentUser(ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& c : *result) CaseToProto(c, response->add_cases());
@@ -182,10 +193,9 @@ grpc::Status CaseServiceImpl::UpdateComment(
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
   const int64_t version =
       DecodeVersion(request->version()).value_or(cases::kUnknownVersion);
-  auto result = manager_->UpdateComment(request->case_id(),
-                                        request->comment_id(), version,
-                                        request->owner(), std::move(input),
-                                        CurrentUser(ctx));
+  auto result = manager_->UpdateComment(
+      request->case_id(), request->comment_id(), version, request->owner(),
+      std::move(input), CurrentUser(ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   CaseWithCommentsToProto(*result, response->mutable_case_());
   return grpc::Status::OK;

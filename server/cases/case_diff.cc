@@ -51,8 +51,8 @@ Json CategoryJson(const std::optional<std::string>& category) {
 
 }  // namespace
 
-store::UserAction CreateCaseAction(const store::Case& c, const store::User& user,
-                                   absl::Time now) {
+store::UserAction CreateCaseAction(const store::Case& c,
+                                   const store::User& user, absl::Time now) {
   Json payload{
       {"title", c.title},
       {"description", c.description},

@@ -15,8 +15,8 @@
 namespace casebridge::cases {
 
 // The create_case/create action with the snapshot of the new case.
-store::UserAction CreateCaseAction(const store::Case& c, const store::User& user,
-                                   absl::Time now);
+store::UserAction CreateCaseAction(const store::Case& c,
+                                   const store::User& user, absl::Time now);
 
 // Actions for every field of `original` that differs in `updated`, in field
 // order: title, description, tags, status, severity, assignees, connector,

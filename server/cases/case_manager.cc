@@ -166,19 +166,19 @@ absl::StatusOr<std::vector<store::Case>> CaseManager::UpdateCases(
     for (const auto& id : ids) {
       if (found.count(id) == 0) missing.push_back(id);
     }
-    return absl::NotFoundError(absl::StrCat(
-        "these cases do not exist: ", absl::StrJoin(missing, ", "),
-        "; check the ids"));
+    return absl::NotFoundError(
+        absl::StrCat("these cases do not exist: ", absl::StrJoin(missing, ", "),
+                     "; check the ids"));
   }
   std::vector<std::string> stale;
   for (size_t i = 0; i < patches.size(); ++i) {
     if (patches[i].version != originals[i].version) stale.push_back(ids[i]);
   }
   if (!stale.empty()) {
-    return absl::AbortedError(absl::StrCat(
-        "these cases have been updated since you read them: ",
-        absl::StrJoin(stale, ", "),
-        "; get them again and retry with their current version"));
+    return absl::AbortedError(
+        absl::StrCat("these cases have been updated since you read them: ",
+                     absl::StrJoin(stale, ", "),
+                     "; get them again and retry with their current version"));
   }
 
   const absl::Time now = Now();
@@ -228,9 +228,9 @@ absl::StatusOr<std::vector<store::Case>> CaseManager::UpdateCases(
     const store::Case& original = originals[change.index];
     store::Case& updated = change.updated;
     change.actions = DiffCase(original, updated, user, now);
-    RETURN_IF_ERROR(CheckActivityRoom(*tx, updated.id, change.actions.size(),
-                                      absl::StrCat("cases[", change.index,
-                                                   "]")));
+    RETURN_IF_ERROR(
+        CheckActivityRoom(*tx, updated.id, change.actions.size(),
+                          absl::StrCat("cases[", change.index, "]")));
     if (updated.status != original.status) {
       if (updated.status == store::CaseStatus::kClosed) {
         updated.closed_at = now;
@@ -258,8 +258,8 @@ absl::StatusOr<std::vector<store::Case>> CaseManager::UpdateCases(
 absl::Status CaseManager::DeleteCases(std::vector<std::string> ids) {
   ValidationErrors errors;
   if (ids.empty() || ids.size() > kMaxCasesPerDelete) {
-    errors.Add("ids", absl::StrCat("must hold 1..", kMaxCasesPerDelete,
-                                   " case ids"));
+    errors.Add("ids",
+               absl::StrCat("must hold 1..", kMaxCasesPerDelete, " case ids"));
     return errors.ToStatus();
   }
   std::vector<std::string> unique;
@@ -281,9 +281,9 @@ absl::Status CaseManager::DeleteCases(std::vector<std::string> ids) {
     for (const auto& id : unique) {
       if (have.count(id) == 0) missing.push_back(id);
     }
-    return absl::NotFoundError(absl::StrCat(
-        "these cases do not exist: ", absl::StrJoin(missing, ", "),
-        "; nothing was deleted"));
+    return absl::NotFoundError(
+        absl::StrCat("these cases do not exist: ", absl::StrJoin(missing, ", "),
+                     "; nothing was deleted"));
   }
   for (const auto& id : unique) RETURN_IF_ERROR(tx->DeleteCase(id));
   return tx->Commit();
@@ -372,9 +372,9 @@ absl::StatusOr<CaseWithComments> CaseManager::AddComment(
   int new_alerts = 0;
   if (attachment.type == store::AttachmentType::kAlert) {
     if (c.status == store::CaseStatus::kClosed) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "alerts cannot be attached to closed case ", case_id,
-          "; reopen it first"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("alerts cannot be attached to closed case ", case_id,
+                       "; reopen it first"));
     }
     std::unordered_set<std::string> attached;
     for (const auto& a : out.comments) {
@@ -431,14 +431,18 @@ absl::StatusOr<CaseWithComments> CaseManager::AddComment(
   a.content = std::move(attachment.content);
   a.created_at = now;
   a.created_by = user;
+  // Totals after the insert; a store may or may not refresh them on update.
+  const int32_t total_comment =
+      c.total_comment + (a.type == store::AttachmentType::kUser ? 1 : 0);
+  const int32_t total_alerts = c.total_alerts + new_alerts;
   RETURN_IF_ERROR(tx->InsertAttachment(a));
   c.updated_at = now;
   c.updated_by = user;
   RETURN_IF_ERROR(tx->UpdateCase(c));
   RETURN_IF_ERROR(tx->InsertUserAction(CommentAction("create", a, user, now)));
   RETURN_IF_ERROR(tx->Commit());
-  c.total_comment += a.type == store::AttachmentType::kUser;
-  c.total_alerts += new_alerts;
+  c.total_comment = total_comment;
+  c.total_alerts = total_alerts;
   out.comments.push_back(std::move(a));
   return out;
 }
@@ -465,8 +469,8 @@ absl::StatusOr<CaseWithComments> CaseManager::UpdateComment(
     if (a.id == comment_id) stored = &a;
   }
   if (stored == nullptr) {
-    return absl::NotFoundError(absl::StrCat("comment ", comment_id,
-                                            " not found on case ", case_id));
+    return absl::NotFoundError(
+        absl::StrCat("comment ", comment_id, " not found on case ", case_id));
   }
   if (stored->version != version) {
     return absl::AbortedError(absl::StrCat(
@@ -475,11 +479,10 @@ absl::StatusOr<CaseWithComments> CaseManager::UpdateComment(
         "current version"));
   }
   if (stored->type != attachment.type) {
-    return InvalidField(
-        "attachment",
-        absl::StrCat("comment ", comment_id, " is of kind ",
-                     AttachmentKindName(stored->type),
-                     "; an update cannot change the kind"));
+    return InvalidField("attachment",
+                        absl::StrCat("comment ", comment_id, " is of kind ",
+                                     AttachmentKindName(stored->type),
+                                     "; an update cannot change the kind"));
   }
   int alert_delta = 0;
   if (attachment.type == store::AttachmentType::kExternalReference) {
@@ -506,6 +509,7 @@ absl::StatusOr<CaseWithComments> CaseManager::UpdateComment(
   }
   RETURN_IF_ERROR(CheckActivityRoom(*tx, case_id, 1, "case_id"));
 
+  const int32_t total_alerts = c.total_alerts + alert_delta;
   const absl::Time now = Now();
   stored->content = std::move(attachment.content);
   stored->updated_at = now;
@@ -517,7 +521,7 @@ absl::StatusOr<CaseWithComments> CaseManager::UpdateComment(
   RETURN_IF_ERROR(
       tx->InsertUserAction(CommentAction("update", *stored, user, now)));
   RETURN_IF_ERROR(tx->Commit());
-  c.total_alerts += alert_delta;
+  c.total_alerts = total_alerts;
   return out;
 }
 
@@ -530,8 +534,8 @@ absl::StatusOr<store::Attachment> CaseManager::GetComment(
   ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   auto a = tx->GetAttachment(case_id, comment_id);
   if (absl::IsNotFound(a.status())) {
-    return absl::NotFoundError(absl::StrCat("comment ", comment_id,
-                                            " not found on case ", case_id));
+    return absl::NotFoundError(
+        absl::StrCat("comment ", comment_id, " not found on case ", case_id));
   }
   return a;
 }
@@ -563,8 +567,8 @@ absl::Status CaseManager::DeleteComment(const std::string& case_id,
   RETURN_IF_ERROR(LoadCase(*tx, case_id).status());
   auto a = tx->GetAttachment(case_id, comment_id);
   if (absl::IsNotFound(a.status())) {
-    return absl::NotFoundError(absl::StrCat("comment ", comment_id,
-                                            " not found on case ", case_id));
+    return absl::NotFoundError(
+        absl::StrCat("comment ", comment_id, " not found on case ", case_id));
   }
   if (!a.ok()) return a.status();
   RETURN_IF_ERROR(tx->DeleteAttachment(case_id, comment_id));
@@ -587,7 +591,8 @@ absl::Status CaseManager::DeleteComments(const std::string& case_id,
   const absl::Time now = Now();
   for (const auto& a : all) {
     RETURN_IF_ERROR(tx->DeleteAttachment(case_id, a.id));
-    RETURN_IF_ERROR(tx->InsertUserAction(CommentAction("delete", a, user, now)));
+    RETURN_IF_ERROR(
+        tx->InsertUserAction(CommentAction("delete", a, user, now)));
   }
   return tx->Commit();
 }
@@ -658,8 +663,8 @@ absl::StatusOr<store::Configuration> CaseManager::UpdateConfiguration(
   ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
   auto loaded = tx->GetConfiguration(patch.id);
   if (absl::IsNotFound(loaded.status())) {
-    return absl::NotFoundError(absl::StrCat(
-        "configuration ", patch.id, " not found; check the id"));
+    return absl::NotFoundError(
+        absl::StrCat("configuration ", patch.id, " not found; check the id"));
   }
   if (!loaded.ok()) return loaded.status();
   store::Configuration c = *std::move(loaded);

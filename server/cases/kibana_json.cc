@@ -71,14 +71,16 @@ const char* AttachmentKindName(store::AttachmentType type) {
   return "user";
 }
 
-std::optional<store::AttachmentType> ParseAttachmentKind(std::string_view name) {
+std::optional<store::AttachmentType> ParseAttachmentKind(
+    std::string_view name) {
   if (name == "user") return store::AttachmentType::kUser;
   if (name == "alert") return store::AttachmentType::kAlert;
   if (name == "actions") return store::AttachmentType::kActions;
   if (name == "externalReference") {
     return store::AttachmentType::kExternalReference;
   }
-  if (name == "persistableState") return store::AttachmentType::kPersistableState;
+  if (name == "persistableState")
+    return store::AttachmentType::kPersistableState;
   return std::nullopt;
 }
 
@@ -113,8 +115,8 @@ Json AssigneesJson(const std::vector<std::string>& uids) {
 }
 
 Json CommentPayload(const store::Attachment& attachment) {
-  Json comment = attachment.content.is_object() ? attachment.content
-                                                : Json::object();
+  Json comment =
+      attachment.content.is_object() ? attachment.content : Json::object();
   comment["type"] = AttachmentKindName(attachment.type);
   comment["owner"] = attachment.owner;
   return Json{{"comment", std::move(comment)}};

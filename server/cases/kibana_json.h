@@ -27,7 +27,8 @@ std::optional<store::AttachmentType> ParseAttachmentKind(std::string_view name);
 
 store::Json ConnectorJson(const store::CaseConnector& connector);
 store::Json CustomFieldScalarJson(const store::CustomFieldScalar& value);
-store::Json CustomFieldsJson(const std::vector<store::CustomFieldValue>& values);
+store::Json CustomFieldsJson(
+    const std::vector<store::CustomFieldValue>& values);
 store::Json AssigneesJson(const std::vector<std::string>& uids);
 
 // {"comment": {"type", "owner", ...content}} for comment user actions.

@@ -183,9 +183,7 @@ void CheckCommentText(Json& content, const char* key, const std::string& path,
     errors.Add(path, "is required");
     return;
   }
-  // Kibana keeps comment text as written; only the limits apply.
-  CheckString(it->get_ref<std::string&>(), path, 1, kMaxCommentLength, errors,
-              /*trim=*/false);
+  CheckString(it->get_ref<std::string&>(), path, 1, kMaxCommentLength, errors);
 }
 
 }  // namespace
@@ -206,9 +204,9 @@ void CheckString(std::string& value, const std::string& path, size_t min,
     return;
   }
   if (CharLength(trimmed) < min) {
-    errors.Add(path, min == 1 ? std::string("must not be empty or blank")
-                              : absl::StrCat("must be at least ", min,
-                                             " characters"));
+    errors.Add(
+        path, min == 1 ? std::string("must not be empty or blank")
+                       : absl::StrCat("must be at least ", min, " characters"));
     return;
   }
   if (trim && trimmed.size() != value.size()) value = std::string(trimmed);
@@ -217,12 +215,13 @@ void CheckString(std::string& value, const std::string& path, size_t min,
 void CheckOwner(const std::string& owner, const std::string& path,
                 ValidationErrors& errors) {
   if (owner.empty()) {
-    errors.Add(path, "is required (e.g. securitySolution, observability, cases)");
+    errors.Add(path,
+               "is required (e.g. securitySolution, observability, cases)");
     return;
   }
   if (owner.size() > kMaxOwnerLength) {
-    errors.Add(path, absl::StrCat("must be at most ", kMaxOwnerLength,
-                                  " characters"));
+    errors.Add(
+        path, absl::StrCat("must be at most ", kMaxOwnerLength, " characters"));
     return;
   }
   for (char c : owner) {
@@ -259,8 +258,8 @@ void CheckAssignees(std::vector<std::string>& uids, const std::string& path,
   }
   uids = std::move(unique);
   if (uids.size() > kMaxAssignees) {
-    errors.Add(path, absl::StrCat("must have at most ", kMaxAssignees,
-                                  " assignees"));
+    errors.Add(path,
+               absl::StrCat("must have at most ", kMaxAssignees, " assignees"));
   }
 }
 
@@ -292,8 +291,7 @@ void CheckConnector(store::CaseConnector& connector, const std::string& path,
     if (!connector.fields.is_null() &&
         !(connector.fields.is_object() && connector.fields.empty())) {
       errors.Add(Sub(path, "fields"),
-                 absl::StrCat("must be null for a ", spec->type,
-                              " connector"));
+                 absl::StrCat("must be null for a ", spec->type, " connector"));
       return;
     }
     connector.fields = nullptr;
@@ -315,9 +313,9 @@ void CheckConnector(store::CaseConnector& connector, const std::string& path,
       for (const auto& f : spec->fields) {
         absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", f.key);
       }
-      errors.Add(field_path, absl::StrCat("is not a field of a ", spec->type,
-                                          " connector (allowed: ", allowed,
-                                          ")"));
+      errors.Add(field_path,
+                 absl::StrCat("is not a field of a ", spec->type,
+                              " connector (allowed: ", allowed, ")"));
     } else if (!KindMatches(value, field->kind)) {
       errors.Add(field_path, absl::StrCat("must be ", KindName(field->kind)));
     }
@@ -381,8 +379,8 @@ void ApplyCustomFieldDefinitions(
   for (const auto& d : definitions) {
     if (seen.count(d.key) > 0) continue;
     if (d.required && std::holds_alternative<std::monostate>(d.default_value)) {
-      errors.Add(path, absl::StrCat("missing required custom field \"", d.key,
-                                    "\""));
+      errors.Add(path,
+                 absl::StrCat("missing required custom field \"", d.key, "\""));
       continue;
     }
     values.push_back({d.key, d.type, d.default_value});
@@ -414,13 +412,15 @@ void CheckCasePatch(CasePatch& p, const std::string& prefix,
     CheckTags(*p.tags, Sub(prefix, "tags"), kMaxTagsPerCase, kMaxTagLength,
               errors);
   }
-  if (p.assignees) CheckAssignees(*p.assignees, Sub(prefix, "assignees"), errors);
+  if (p.assignees)
+    CheckAssignees(*p.assignees, Sub(prefix, "assignees"), errors);
   if (p.category) CheckCategory(*p.category, Sub(prefix, "category"), errors);
   if (p.custom_fields) {
     CheckCustomFieldValues(*p.custom_fields, Sub(prefix, "custom_fields"),
                            errors);
   }
-  if (p.connector) CheckConnector(*p.connector, Sub(prefix, "connector"), errors);
+  if (p.connector)
+    CheckConnector(*p.connector, Sub(prefix, "connector"), errors);
 }
 
 void CheckAttachment(AttachmentInput& a, const std::string& path,
@@ -438,11 +438,13 @@ void CheckAttachment(AttachmentInput& a, const std::string& path,
       std::vector<std::string> ids = AlertIds(c);
       std::vector<std::string> indices = AlertIndices(c);
       if (ids.empty()) {
-        errors.Add(Sub(path, "alert.alert_ids"), "must name at least one alert");
+        errors.Add(Sub(path, "alert.alert_ids"),
+                   "must name at least one alert");
       }
       for (size_t i = 0; i < ids.size(); ++i) {
         if (TrimView(ids[i]).empty()) {
-          errors.Add(Index(Sub(path, "alert.alert_ids"), i), "must not be empty");
+          errors.Add(Index(Sub(path, "alert.alert_ids"), i),
+                     "must not be empty");
         }
       }
       if (indices.size() != ids.size()) {
@@ -528,23 +530,25 @@ void CheckCustomFieldDefinitions(
     if (existing != nullptr) {
       for (const auto& e : *existing) {
         if (e.key == d.key && e.type != d.type) {
-          errors.Add(Sub(item, "type"),
-                     absl::StrCat("cannot change the type of existing custom "
-                                  "field \"", d.key, "\" from ",
-                                  CustomFieldTypeName(e.type), " to ",
-                                  CustomFieldTypeName(d.type)));
+          errors.Add(
+              Sub(item, "type"),
+              absl::StrCat("cannot change the type of existing custom "
+                           "field \"",
+                           d.key, "\" from ", CustomFieldTypeName(e.type),
+                           " to ", CustomFieldTypeName(d.type)));
         }
       }
     }
   }
 }
 
-void CheckTemplates(std::vector<Template>& templates,
-                    const std::vector<store::CustomFieldDefinition>& definitions,
-                    const std::string& path, ValidationErrors& errors) {
+void CheckTemplates(
+    std::vector<Template>& templates,
+    const std::vector<store::CustomFieldDefinition>& definitions,
+    const std::string& path, ValidationErrors& errors) {
   if (templates.size() > kMaxTemplates) {
-    errors.Add(path, absl::StrCat("must have at most ", kMaxTemplates,
-                                  " templates"));
+    errors.Add(path,
+               absl::StrCat("must have at most ", kMaxTemplates, " templates"));
     return;
   }
   std::set<std::string> keys;
@@ -619,8 +623,8 @@ void CheckPaging(int& page, int& per_page, ValidationErrors& errors) {
     ok = false;
   }
   if (per_page < 0 || per_page > kMaxPerPage) {
-    errors.Add("per_page", absl::StrCat("must be 1..", kMaxPerPage,
-                                        " (0 means 20)"));
+    errors.Add("per_page",
+               absl::StrCat("must be 1..", kMaxPerPage, " (0 means 20)"));
     ok = false;
   }
   if (!ok) return;

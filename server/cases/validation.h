@@ -112,9 +112,10 @@ void CheckCustomFieldDefinitions(
     const std::string& path, ValidationErrors& errors);
 
 // Templates against the configuration's definitions.
-void CheckTemplates(std::vector<Template>& templates,
-                    const std::vector<store::CustomFieldDefinition>& definitions,
-                    const std::string& path, ValidationErrors& errors);
+void CheckTemplates(
+    std::vector<Template>& templates,
+    const std::vector<store::CustomFieldDefinition>& definitions,
+    const std::string& path, ValidationErrors& errors);
 
 // closure_type is "close-by-user" or "close-by-pushing".
 void CheckClosureType(const std::string& closure_type, const std::string& path,
