@@ -14,6 +14,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,10 @@ struct StoreFactory {
   std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string& dir)>
       open;
 };
+
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) {
+  *os << factory.name;
+}
 
 inline std::string StoreFactoryName(
     const ::testing::TestParamInfo<StoreFactory>& info) {
