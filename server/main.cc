@@ -13,8 +13,11 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/case_service.h"
 #include "server/api/connector_service.h"
+#include "server/cases/case_manager.h"
 #include "server/config/config.h"
+#include "server/store/sqlite/sqlite_store.h"
 #include "server/util/log.h"
 
 namespace {
@@ -155,6 +158,27 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  if (config.store != "sqlite") {
+    log::Error("main", "store \"", config.store,
+               "\" is not available in this build; use store: sqlite");
+    return 1;
+  }
+  store::SqliteStoreOptions store_options;
+  store_options.path = config.SqlitePath();
+  auto store_or = store::OpenSqliteStore(store_options);
+  if (!store_or.ok()) {
+    log::Error("main", "cannot open the SQLite store at ", store_options.path,
+               ": ", store_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<store::Store> case_store = *std::move(store_or);
+  cases::CaseManager case_manager(case_store.get());
+  store::User default_user;
+  default_user.username = config.default_principal.username;
+  default_user.full_name = config.default_principal.full_name;
+  default_user.email = config.default_principal.email;
+  default_user.profile_uid = config.default_principal.profile_uid;
+  api::CaseServiceImpl case_service(&case_manager, std::move(default_user));
   api::ConnectorServiceImpl connector_service;
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -163,6 +187,7 @@ int main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &bound_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
+  builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
