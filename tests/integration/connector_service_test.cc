@@ -19,6 +19,7 @@
 #include "casebridge/v1/connector_service.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
+#include "sqlite3.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_http_server.h"
 #include "tests/integration/server_process.h"
@@ -519,6 +520,50 @@ TEST_F(ConnectorServiceTest, EgressToPrivateAndMetadataAddressesIsRefusedByDefau
     r = Execute(c.id(), "get", R"({"path":"/ok"})");
     EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
   }
+}
+
+TEST_F(ConnectorServiceTest, MissingSecretsAreReportedAndRefuseToRun) {
+  auto server = StartServer(AllowLoopbackYaml());
+  ASSERT_NE(server, nullptr);
+  v1::Connector c;
+  ASSERT_TRUE(CreateHttp("lost secrets", fake_.base_url(), &c).ok());
+  EXPECT_FALSE(c.is_missing_secrets());
+  server->Stop();
+  // Secrets lost (e.g. an import without them): the sealed value is gone.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((fs::path(server->data_dir()) / "casebridge.db").c_str(), &db),
+            SQLITE_OK);
+  const std::string sql =
+      absl::StrCat("UPDATE connectors SET sealed_secrets = x'' WHERE id = '", c.id(), "'");
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  ASSERT_TRUE(server->Restart().ok());
+  stub_ = server->NewConnectorStub();
+
+  v1::GetConnectorRequest get;
+  get.set_id(c.id());
+  v1::GetConnectorResponse got;
+  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::GetConnector, get, &got).ok());
+  EXPECT_TRUE(got.connector().is_missing_secrets());
+  v1::ConnectorExecuteResult r = Execute(c.id(), "get");
+  EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
+  EXPECT_THAT(r.message(), HasSubstr("missing its secrets"));
+  EXPECT_EQ(fake_.request_count(), 0u);
+
+  // Updating with secrets makes it usable again.
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) { return FakeResponse::Json(200, "{}"); });
+  v1::UpdateConnectorRequest update;
+  update.set_id(c.id());
+  update.set_name("secrets back");
+  *update.mutable_config() = ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(), R"("})"));
+  *update.mutable_secrets() = ToStruct(R"({"token":"new-token"})");
+  v1::UpdateConnectorResponse updated;
+  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated).ok());
+  EXPECT_FALSE(updated.connector().is_missing_secrets());
+  r = Execute(c.id(), "get", R"({"path":"/ok"})");
+  EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  EXPECT_EQ(fake_.requests().back().Header("Authorization").value_or(""), "Bearer new-token");
 }
 
 TEST_F(ConnectorServiceTest, DeprecatedServiceNowRuleIsNotAppliedToOtherTypes) {
