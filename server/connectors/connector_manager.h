@@ -180,7 +180,7 @@ class ConnectorManager {
   const SecretBox* box_ = nullptr;
   StoreTokenCache* tokens_ = nullptr;
   ConnectorManagerOptions options_;
-  std::vector<std::unique_ptr<TypeEntry>> types_;  // sorted by id
+  std::vector<std::unique_ptr<TypeEntry>> types_;              // sorted by id
   std::vector<std::unique_ptr<Preconfigured>> preconfigured_;  // by id
   SecretBox preconfigured_box_;  // process-local key
   std::shared_ptr<InstanceCache> instances_;

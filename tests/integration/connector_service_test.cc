@@ -17,10 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "casebridge/v1/case_service.grpc.pb.h"
 #include "casebridge/v1/connector_service.grpc.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "gmock/gmock.h"
-#include "sqlite3.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "sqlite3.h"
 #include "tests/fakes/fake_http_server.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_util.h"
@@ -54,10 +54,13 @@ std::string ToJson(const google::protobuf::Message& m) {
 class PluginDir {
  public:
   PluginDir() {
-    std::string templ = (fs::temp_directory_path() / "cb-plugins-XXXXXX").string();
+    std::string templ =
+        (fs::temp_directory_path() / "cb-plugins-XXXXXX").string();
     path_ = mkdtemp(templ.data());
-    fs::copy_file(CASEBRIDGE_TEST_CONNECTORS_PLUGIN, fs::path(path_) / "test_connectors.so");
-    fs::copy_file(CASEBRIDGE_INVALID_JSON_PLUGIN, fs::path(path_) / "invalid_json.so");
+    fs::copy_file(CASEBRIDGE_TEST_CONNECTORS_PLUGIN,
+                  fs::path(path_) / "test_connectors.so");
+    fs::copy_file(CASEBRIDGE_INVALID_JSON_PLUGIN,
+                  fs::path(path_) / "invalid_json.so");
   }
   ~PluginDir() {
     std::error_code ec;
@@ -79,8 +82,8 @@ class ConnectorServiceTest : public ::testing::Test {
       std::vector<std::pair<std::string, std::string>> env = {},
       const std::string& data_dir = "") {
     ServerOptions options;
-    options.config_yaml = absl::StrCat("log_level: debug\nplugin_dirs: [\"", plugins_.path(),
-                                       "\"]\n", extra_yaml);
+    options.config_yaml = absl::StrCat("log_level: debug\nplugin_dirs: [\"",
+                                       plugins_.path(), "\"]\n", extra_yaml);
     options.env = std::move(env);
     options.env.emplace_back("CASEBRIDGE_ENCRYPTION_KEY", key);
     options.data_dir = data_dir;
@@ -101,7 +104,8 @@ class ConnectorServiceTest : public ::testing::Test {
                         grpc::ClientContext*, const Req&, Resp*),
                     const Req& request, Resp* response, int deadline_s = 30) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(deadline_s));
     grpc::Status status = (stub_.get()->*method)(&ctx, request, response);
     transcript_ += ToJson(*response);
     transcript_ += status.error_message();
@@ -117,25 +121,31 @@ class ConnectorServiceTest : public ::testing::Test {
     req.set_connector_type_id(".test-http");
     req.set_name(name);
     *req.mutable_config() = ToStruct(absl::StrCat(R"({"url":")", url, R"("})"));
-    *req.mutable_secrets() = ToStruct(absl::StrCat(R"({"token":")", token, R"("})"));
+    *req.mutable_secrets() =
+        ToStruct(absl::StrCat(R"({"token":")", token, R"("})"));
     v1::CreateConnectorResponse resp;
-    grpc::Status s = Call(&v1::ConnectorService::Stub::CreateConnector, req, &resp);
+    grpc::Status s =
+        Call(&v1::ConnectorService::Stub::CreateConnector, req, &resp);
     if (out != nullptr) *out = resp.connector();
     return s;
   }
 
-  v1::ConnectorExecuteResult Execute(const std::string& id, const std::string& sub_action,
+  v1::ConnectorExecuteResult Execute(const std::string& id,
+                                     const std::string& sub_action,
                                      const std::string& params = "{}",
-                                     grpc::Status* status_out = nullptr, int deadline_s = 30) {
+                                     grpc::Status* status_out = nullptr,
+                                     int deadline_s = 30) {
     v1::ExecuteConnectorRequest req;
     req.set_id(id);
     req.set_sub_action(sub_action);
     *req.mutable_sub_action_params() = ToStruct(params);
     v1::ExecuteConnectorResponse resp;
-    grpc::Status s =
-        Call(&v1::ConnectorService::Stub::ExecuteConnector, req, &resp, deadline_s);
-    if (status_out != nullptr) *status_out = s;
-    else EXPECT_TRUE(s.ok()) << Describe(s);
+    grpc::Status s = Call(&v1::ConnectorService::Stub::ExecuteConnector, req,
+                          &resp, deadline_s);
+    if (status_out != nullptr)
+      *status_out = s;
+    else
+      EXPECT_TRUE(s.ok()) << Describe(s);
     return resp.result();
   }
 
@@ -146,26 +156,32 @@ class ConnectorServiceTest : public ::testing::Test {
 };
 
 TEST_F(ConnectorServiceTest, ListsTypesWithFeatureFilterAndPluginInfo) {
-  auto server = StartServer("connectors:\n  enabled_connector_types: [\".test-http\", \".invalid-json\"]\n");
+  auto server = StartServer(
+      "connectors:\n  enabled_connector_types: [\".test-http\", "
+      "\".invalid-json\"]\n");
   ASSERT_NE(server, nullptr);
   v1::ListConnectorTypesResponse all;
   ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectorTypes,
-                   v1::ListConnectorTypesRequest(), &all).ok());
+                   v1::ListConnectorTypesRequest(), &all)
+                  .ok());
   std::vector<std::string> ids;
   for (const auto& t : all.connector_types()) ids.push_back(t.id());
-  EXPECT_THAT(ids, ::testing::ElementsAre(".invalid-json", ".test-echo", ".test-http"));
+  EXPECT_THAT(
+      ids, ::testing::ElementsAre(".invalid-json", ".test-echo", ".test-http"));
   for (const auto& t : all.connector_types()) {
     if (t.id() == ".test-http") {
       EXPECT_TRUE(t.enabled());
       EXPECT_EQ(t.plugin().file(), "test_connectors.so");
       EXPECT_EQ(t.plugin().version(), "0.3.1");
       EXPECT_EQ(t.plugin().abi_version(), "1.0");
-      EXPECT_THAT(t.supported_feature_ids(), ::testing::ElementsAre("cases", "alerting"));
+      EXPECT_THAT(t.supported_feature_ids(),
+                  ::testing::ElementsAre("cases", "alerting"));
       ASSERT_EQ(t.sub_actions_size(), 3);
       EXPECT_EQ(t.sub_actions(0).name(), "get");
       EXPECT_TRUE(t.config_schema().fields().contains("required"));
       ASSERT_EQ(t.default_mappings_size(), 2);
-      EXPECT_EQ(t.default_mappings(1).action_type(), v1::MAPPING_ACTION_TYPE_APPEND);
+      EXPECT_EQ(t.default_mappings(1).action_type(),
+                v1::MAPPING_ACTION_TYPE_APPEND);
     }
     if (t.id() == ".test-echo") {
       EXPECT_FALSE(t.enabled());
@@ -175,7 +191,9 @@ TEST_F(ConnectorServiceTest, ListsTypesWithFeatureFilterAndPluginInfo) {
   v1::ListConnectorTypesRequest alerting;
   alerting.set_feature_id("alerting");
   v1::ListConnectorTypesResponse filtered;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectorTypes, alerting, &filtered).ok());
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::ListConnectorTypes, alerting, &filtered)
+          .ok());
   ids.clear();
   for (const auto& t : filtered.connector_types()) ids.push_back(t.id());
   EXPECT_THAT(ids, ::testing::ElementsAre(".test-echo", ".test-http"));
@@ -185,16 +203,20 @@ TEST_F(ConnectorServiceTest, ListsTypesWithFeatureFilterAndPluginInfo) {
   req.set_connector_type_id(".test-echo");
   req.set_name("echo");
   v1::CreateConnectorResponse resp;
-  grpc::Status s = Call(&v1::ConnectorService::Stub::CreateConnector, req, &resp);
+  grpc::Status s =
+      Call(&v1::ConnectorService::Stub::CreateConnector, req, &resp);
   EXPECT_TRUE(StatusIs(s, grpc::StatusCode::FAILED_PRECONDITION));
-  EXPECT_THAT(s.error_message(), HasSubstr("connector type .test-echo is disabled in the config"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("connector type .test-echo is disabled in the config"));
   EXPECT_THAT(server->ReadStderr(), HasSubstr("connector type .test-http"));
 }
 
 TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
   auto server = StartServer(
-      "connectors:\n  preconfigured:\n    pre-1:\n      name: Aaa preconfigured\n"
-      "      connector_type_id: .test-http\n      config: {url: \"http://example.invalid\"}\n"
+      "connectors:\n  preconfigured:\n    pre-1:\n      name: Aaa "
+      "preconfigured\n"
+      "      connector_type_id: .test-http\n      config: {url: "
+      "\"http://example.invalid\"}\n"
       "      secrets: {token: \"pre-token\"}\n");
   ASSERT_NE(server, nullptr);
   v1::Connector created;
@@ -204,14 +226,16 @@ TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
   EXPECT_FALSE(created.is_preconfigured());
   EXPECT_FALSE(created.is_missing_secrets());
   EXPECT_FALSE(created.is_deprecated());
-  EXPECT_EQ(created.config().fields().at("url").string_value(), fake_.base_url());
+  EXPECT_EQ(created.config().fields().at("url").string_value(),
+            fake_.base_url());
 
   v1::Connector generated;
   ASSERT_TRUE(CreateHttp("Mid", fake_.base_url(), &generated).ok());
   EXPECT_FALSE(generated.id().empty());
 
   // Errors.
-  EXPECT_TRUE(IsInvalidField(CreateHttp(" ", fake_.base_url(), nullptr), "name"));
+  EXPECT_TRUE(
+      IsInvalidField(CreateHttp(" ", fake_.base_url(), nullptr), "name"));
   EXPECT_TRUE(StatusIs(CreateHttp("dup", fake_.base_url(), nullptr, "my-id"),
                        grpc::StatusCode::ALREADY_EXISTS));
   EXPECT_TRUE(StatusIs(CreateHttp("pre", fake_.base_url(), nullptr, "pre-1"),
@@ -224,7 +248,8 @@ TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
     *req.mutable_config() = ToStruct(R"({"extra": 1})");
     *req.mutable_secrets() = ToStruct(R"({"token": 5})");
     v1::CreateConnectorResponse resp;
-    grpc::Status s = Call(&v1::ConnectorService::Stub::CreateConnector, req, &resp);
+    grpc::Status s =
+        Call(&v1::ConnectorService::Stub::CreateConnector, req, &resp);
     EXPECT_TRUE(IsInvalidField(s, "config.url")) << Describe(s);
     EXPECT_TRUE(IsInvalidField(s, "config.extra")) << Describe(s);
     EXPECT_TRUE(IsInvalidField(s, "secrets.token")) << Describe(s);
@@ -245,16 +270,18 @@ TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
   ASSERT_TRUE(Call(&v1::ConnectorService::Stub::GetConnector, get, &got).ok());
   EXPECT_EQ(got.connector().name(), "Zed");
   get.set_id("missing");
-  EXPECT_TRUE(StatusIs(Call(&v1::ConnectorService::Stub::GetConnector, get, &got),
-                       grpc::StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(Call(&v1::ConnectorService::Stub::GetConnector, get, &got),
+               grpc::StatusCode::NOT_FOUND));
   get.set_id("pre-1");
   ASSERT_TRUE(Call(&v1::ConnectorService::Stub::GetConnector, get, &got).ok());
   EXPECT_TRUE(got.connector().is_preconfigured());
   EXPECT_FALSE(got.connector().has_config());
 
   v1::ListConnectorsResponse list;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectors, v1::ListConnectorsRequest(),
-                   &list).ok());
+  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectors,
+                   v1::ListConnectorsRequest(), &list)
+                  .ok());
   std::vector<std::string> names;
   for (const auto& c : list.connectors()) names.push_back(c.name());
   EXPECT_THAT(names, ::testing::ElementsAre("Aaa preconfigured", "Mid", "Zed"));
@@ -263,35 +290,44 @@ TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
   v1::UpdateConnectorRequest update;
   update.set_id("my-id");
   update.set_name("Zed 2");
-  *update.mutable_config() = ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(),
-                                                   R"(","usesTableApi":false})"));
-  *update.mutable_secrets() = ToStruct(absl::StrCat(R"({"token":")", kSecret, R"("})"));
+  *update.mutable_config() = ToStruct(absl::StrCat(
+      R"({"url":")", fake_.base_url(), R"(","usesTableApi":false})"));
+  *update.mutable_secrets() =
+      ToStruct(absl::StrCat(R"({"token":")", kSecret, R"("})"));
   v1::UpdateConnectorResponse updated;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated).ok());
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated)
+          .ok());
   EXPECT_EQ(updated.connector().name(), "Zed 2");
   EXPECT_TRUE(updated.connector().config().fields().contains("usesTableApi"));
   update.set_name("");
-  EXPECT_TRUE(IsInvalidField(Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated),
-                             "name"));
+  EXPECT_TRUE(IsInvalidField(
+      Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated),
+      "name"));
   update.set_id("pre-1");
   update.set_name("x");
-  grpc::Status s = Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated);
+  grpc::Status s =
+      Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated);
   EXPECT_TRUE(StatusIs(s, grpc::StatusCode::INVALID_ARGUMENT));
-  EXPECT_THAT(s.error_message(), HasSubstr("preconfigured connector pre-1 cannot be updated"));
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("preconfigured connector pre-1 cannot be updated"));
   update.set_id("missing");
-  EXPECT_TRUE(StatusIs(Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated),
-                       grpc::StatusCode::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(
+      Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated),
+      grpc::StatusCode::NOT_FOUND));
 
   // Delete: preconfigured refused, unknown NOT_FOUND, a referenced one
   // allowed and reported.
   v1::DeleteConnectorRequest del;
   v1::DeleteConnectorResponse deleted;
   del.set_id("pre-1");
-  EXPECT_TRUE(StatusIs(Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted),
-                       grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_TRUE(StatusIs(
+      Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted),
+      grpc::StatusCode::INVALID_ARGUMENT));
   del.set_id("missing");
-  EXPECT_TRUE(StatusIs(Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted),
-                       grpc::StatusCode::NOT_FOUND));
+  EXPECT_TRUE(StatusIs(
+      Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted),
+      grpc::StatusCode::NOT_FOUND));
 
   auto cases = server->NewCaseStub();
   v1::CreateCaseRequest create_case;
@@ -307,8 +343,9 @@ TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
     grpc::Status cs = cases->CreateCase(&ctx, create_case, &case_resp);
     ASSERT_TRUE(cs.ok()) << Describe(cs);
   }
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectors, v1::ListConnectorsRequest(),
-                   &list).ok());
+  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectors,
+                   v1::ListConnectorsRequest(), &list)
+                  .ok());
   for (const auto& c : list.connectors()) {
     EXPECT_EQ(c.referenced_by_count(), c.id() == "my-id" ? 1 : 0) << c.id();
   }
@@ -316,16 +353,19 @@ TEST_F(ConnectorServiceTest, CrudAndErrorsNameTheField) {
   {
     grpc::ClientContext ctx;
     v1::FindConnectorsResponse found;
-    ASSERT_TRUE(cases->FindConnectors(&ctx, v1::FindConnectorsRequest(), &found).ok());
+    ASSERT_TRUE(
+        cases->FindConnectors(&ctx, v1::FindConnectorsRequest(), &found).ok());
     transcript_ += ToJson(found);
     EXPECT_EQ(found.connectors_size(), 3);
   }
   del.set_id("my-id");
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted).ok());
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted).ok());
   EXPECT_EQ(deleted.referenced_by_count(), 1);
   get.set_id("my-id");
-  EXPECT_TRUE(StatusIs(Call(&v1::ConnectorService::Stub::GetConnector, get, &got),
-                       grpc::StatusCode::NOT_FOUND));
+  EXPECT_TRUE(
+      StatusIs(Call(&v1::ConnectorService::Stub::GetConnector, get, &got),
+               grpc::StatusCode::NOT_FOUND));
 
   EXPECT_THAT(transcript_, ::testing::Not(HasSubstr(kSecret)));
   EXPECT_THAT(transcript_, ::testing::Not(HasSubstr("pre-token")));
@@ -336,7 +376,8 @@ TEST_F(ConnectorServiceTest, ExecutesThroughTheHostAndSecretsNeverLeak) {
     return FakeResponse::Json(200, R"({"incident":"INC-1"})");
   });
   fake_.Handle("GET", "/down", [](const FakeRequest&) {
-    return FakeResponse::Json(503, R"({"error":"maintenance window"})").WithRetryAfter("30");
+    return FakeResponse::Json(503, R"({"error":"maintenance window"})")
+        .WithRetryAfter("30");
   });
   auto server = StartServer(AllowLoopbackYaml());
   ASSERT_NE(server, nullptr);
@@ -346,14 +387,21 @@ TEST_F(ConnectorServiceTest, ExecutesThroughTheHostAndSecretsNeverLeak) {
   v1::ConnectorExecuteResult ok = Execute(c.id(), "get", R"({"path":"/ok"})");
   EXPECT_EQ(ok.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(ok);
   EXPECT_EQ(ok.connector_id(), c.id());
-  EXPECT_EQ(ok.data().struct_value().fields().at("body").struct_value().fields().at(
-                "incident").string_value(),
+  EXPECT_EQ(ok.data()
+                .struct_value()
+                .fields()
+                .at("body")
+                .struct_value()
+                .fields()
+                .at("incident")
+                .string_value(),
             "INC-1");
   ASSERT_GE(fake_.request_count(), 1u);
   EXPECT_EQ(fake_.requests().back().Header("Authorization").value_or(""),
             std::string("Bearer ") + kSecret);
 
-  v1::ConnectorExecuteResult down = Execute(c.id(), "get", R"({"path":"/down"})");
+  v1::ConnectorExecuteResult down =
+      Execute(c.id(), "get", R"({"path":"/down"})");
   EXPECT_EQ(down.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
   EXPECT_EQ(down.message(), "external service failed");
   EXPECT_THAT(down.service_message(), HasSubstr("maintenance window"));
@@ -365,9 +413,11 @@ TEST_F(ConnectorServiceTest, ExecutesThroughTheHostAndSecretsNeverLeak) {
   EXPECT_THAT(unknown.message(), HasSubstr("unknown sub-action \"explode\""));
   EXPECT_FALSE(unknown.retry());
 
-  v1::ConnectorExecuteResult bad_params = Execute(c.id(), "get", R"({"path": 5})");
+  v1::ConnectorExecuteResult bad_params =
+      Execute(c.id(), "get", R"({"path": 5})");
   EXPECT_EQ(bad_params.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
-  EXPECT_THAT(bad_params.message(), HasSubstr("error validating action params"));
+  EXPECT_THAT(bad_params.message(),
+              HasSubstr("error validating action params"));
   EXPECT_THAT(bad_params.message(), HasSubstr("sub_action_params.path"));
 
   grpc::Status status;
@@ -377,17 +427,23 @@ TEST_F(ConnectorServiceTest, ExecutesThroughTheHostAndSecretsNeverLeak) {
   // TestConnector runs the handshake and stores nothing.
   v1::TestConnectorRequest test;
   test.set_connector_type_id(".test-http");
-  *test.mutable_config() = ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(), R"(/ok"})"));
-  *test.mutable_secrets() = ToStruct(absl::StrCat(R"({"token":")", kSecret, R"("})"));
+  *test.mutable_config() =
+      ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(), R"(/ok"})"));
+  *test.mutable_secrets() =
+      ToStruct(absl::StrCat(R"({"token":")", kSecret, R"("})"));
   v1::TestConnectorResponse tested;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::TestConnector, test, &tested).ok());
-  EXPECT_EQ(tested.result().status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(tested);
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::TestConnector, test, &tested).ok());
+  EXPECT_EQ(tested.result().status(), v1::CONNECTOR_EXECUTE_STATUS_OK)
+      << ToJson(tested);
   *test.mutable_config() = ToStruct("{}");
-  EXPECT_TRUE(IsInvalidField(Call(&v1::ConnectorService::Stub::TestConnector, test, &tested),
-                             "config.url"));
+  EXPECT_TRUE(IsInvalidField(
+      Call(&v1::ConnectorService::Stub::TestConnector, test, &tested),
+      "config.url"));
   v1::ListConnectorsResponse list;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectors, v1::ListConnectorsRequest(),
-                   &list).ok());
+  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::ListConnectors,
+                   v1::ListConnectorsRequest(), &list)
+                  .ok());
   EXPECT_EQ(list.connectors_size(), 1);
 
   // The secret reached the external system, but no response and no log line.
@@ -397,8 +453,10 @@ TEST_F(ConnectorServiceTest, ExecutesThroughTheHostAndSecretsNeverLeak) {
   EXPECT_THAT(log, HasSubstr("created connector"));
   EXPECT_THAT(log, ::testing::Not(HasSubstr(kSecret)));
   // Nor the database file in clear text.
-  std::ifstream db(fs::path(server->data_dir()) / "casebridge.db", std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  std::ifstream db(fs::path(server->data_dir()) / "casebridge.db",
+                   std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)),
+                    std::istreambuf_iterator<char>());
   EXPECT_FALSE(bytes.empty());
   EXPECT_THAT(bytes, ::testing::Not(HasSubstr(kSecret)));
 }
@@ -411,7 +469,8 @@ TEST_F(ConnectorServiceTest, BrokenAndHangingPluginsDoNotTakeTheServerDown) {
   req.set_connector_type_id(".invalid-json");
   req.set_name("garbage");
   v1::CreateConnectorResponse garbage;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::CreateConnector, req, &garbage).ok());
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::CreateConnector, req, &garbage).ok());
   v1::ConnectorExecuteResult r = Execute(garbage.connector().id(), "run");
   EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
   EXPECT_THAT(r.message(), HasSubstr("plugin returned invalid JSON"));
@@ -419,7 +478,9 @@ TEST_F(ConnectorServiceTest, BrokenAndHangingPluginsDoNotTakeTheServerDown) {
   v1::Connector hanging, healthy;
   ASSERT_TRUE(CreateHttp("hangs", fake_.base_url(), &hanging).ok());
   ASSERT_TRUE(CreateHttp("healthy", fake_.base_url(), &healthy).ok());
-  fake_.Handle("GET", "/ok", [](const FakeRequest&) { return FakeResponse::Json(200, "{}"); });
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
   const auto start = std::chrono::steady_clock::now();
   r = Execute(hanging.id(), "hang", R"({"ms": 20000})");
   const auto took = std::chrono::steady_clock::now() - start;
@@ -430,20 +491,24 @@ TEST_F(ConnectorServiceTest, BrokenAndHangingPluginsDoNotTakeTheServerDown) {
 
   // A caller deadline shorter than the config cap also bounds the call.
   grpc::Status status;
-  r = Execute(hanging.id(), "hang", R"({"ms": 20000})", &status, /*deadline_s=*/1);
-  EXPECT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+  r = Execute(hanging.id(), "hang", R"({"ms": 20000})", &status,
+              /*deadline_s=*/1);
+  EXPECT_TRUE(status.ok() ||
+              status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
       << Describe(status);
 
   // Still serving: health, CRUD and other connectors.
   grpc::ClientContext ctx;
   grpc::health::v1::HealthCheckResponse health;
-  ASSERT_TRUE(server->NewHealthStub()->Check(&ctx, grpc::health::v1::HealthCheckRequest(),
-                                             &health).ok());
+  ASSERT_TRUE(server->NewHealthStub()
+                  ->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &health)
+                  .ok());
   EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   r = Execute(healthy.id(), "get", R"({"path":"/ok"})");
   EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
   EXPECT_TRUE(server->Running());
-  EXPECT_THAT(server->ReadStderr(), HasSubstr("did not finish by its deadline"));
+  EXPECT_THAT(server->ReadStderr(),
+              HasSubstr("did not finish by its deadline"));
 }
 
 TEST_F(ConnectorServiceTest, WithoutAKeyCreatingIsRefusedWithHowToFixIt) {
@@ -455,7 +520,9 @@ TEST_F(ConnectorServiceTest, WithoutAKeyCreatingIsRefusedWithHowToFixIt) {
 }
 
 TEST_F(ConnectorServiceTest, KeyRotationKeepsConnectorsUsable) {
-  fake_.Handle("GET", "/ok", [](const FakeRequest&) { return FakeResponse::Json(200, "{}"); });
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
   std::string templ = (fs::temp_directory_path() / "cb-rotate-XXXXXX").string();
   const std::string data_dir = mkdtemp(templ.data());
   std::string id;
@@ -465,13 +532,15 @@ TEST_F(ConnectorServiceTest, KeyRotationKeepsConnectorsUsable) {
     v1::Connector c;
     ASSERT_TRUE(CreateHttp("rotating", fake_.base_url(), &c).ok());
     id = c.id();
-    EXPECT_EQ(Execute(id, "get", R"({"path":"/ok"})").status(), v1::CONNECTOR_EXECUTE_STATUS_OK);
+    EXPECT_EQ(Execute(id, "get", R"({"path":"/ok"})").status(),
+              v1::CONNECTOR_EXECUTE_STATUS_OK);
     server->Stop();
   }
   {
     // New primary key, old one kept for decryption.
-    auto server = StartServer(AllowLoopbackYaml(), kKeyB,
-                              {{"CASEBRIDGE_OLD_ENCRYPTION_KEYS", kKeyA}}, data_dir);
+    auto server =
+        StartServer(AllowLoopbackYaml(), kKeyB,
+                    {{"CASEBRIDGE_OLD_ENCRYPTION_KEYS", kKeyA}}, data_dir);
     ASSERT_NE(server, nullptr);
     v1::ConnectorExecuteResult r = Execute(id, "get", R"({"path":"/ok"})");
     EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
@@ -492,16 +561,21 @@ TEST_F(ConnectorServiceTest, KeyRotationKeepsConnectorsUsable) {
   fs::remove_all(data_dir, ec);
 }
 
-TEST_F(ConnectorServiceTest, EgressToPrivateAndMetadataAddressesIsRefusedByDefault) {
-  fake_.Handle("GET", "/ok", [](const FakeRequest&) { return FakeResponse::Json(200, "{}"); });
+TEST_F(ConnectorServiceTest,
+       EgressToPrivateAndMetadataAddressesIsRefusedByDefault) {
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
   {
     auto server = StartServer();
     ASSERT_NE(server, nullptr);
     for (const std::string& url :
-         {fake_.base_url(), std::string("http://169.254.169.254"), std::string("http://10.0.0.1")}) {
+         {fake_.base_url(), std::string("http://169.254.169.254"),
+          std::string("http://10.0.0.1")}) {
       v1::Connector c;
       ASSERT_TRUE(CreateHttp("egress", url, &c).ok());
-      v1::ConnectorExecuteResult r = Execute(c.id(), "get", R"({"path":"/ok"})");
+      v1::ConnectorExecuteResult r =
+          Execute(c.id(), "get", R"({"path":"/ok"})");
       EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR) << url;
       EXPECT_THAT(r.message(), HasSubstr("egress policy")) << url;
       EXPECT_THAT(r.message(), HasSubstr("http.allowed_private_")) << url;
@@ -531,11 +605,13 @@ TEST_F(ConnectorServiceTest, MissingSecretsAreReportedAndRefuseToRun) {
   server->Stop();
   // Secrets lost (e.g. an import without them): the sealed value is gone.
   sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((fs::path(server->data_dir()) / "casebridge.db").c_str(), &db),
+  ASSERT_EQ(sqlite3_open(
+                (fs::path(server->data_dir()) / "casebridge.db").c_str(), &db),
             SQLITE_OK);
-  const std::string sql =
-      absl::StrCat("UPDATE connectors SET sealed_secrets = x'' WHERE id = '", c.id(), "'");
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  const std::string sql = absl::StrCat(
+      "UPDATE connectors SET sealed_secrets = x'' WHERE id = '", c.id(), "'");
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr),
+            SQLITE_OK);
   EXPECT_EQ(sqlite3_changes(db), 1);
   sqlite3_close(db);
   ASSERT_TRUE(server->Restart().ok());
@@ -552,18 +628,24 @@ TEST_F(ConnectorServiceTest, MissingSecretsAreReportedAndRefuseToRun) {
   EXPECT_EQ(fake_.request_count(), 0u);
 
   // Updating with secrets makes it usable again.
-  fake_.Handle("GET", "/ok", [](const FakeRequest&) { return FakeResponse::Json(200, "{}"); });
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
   v1::UpdateConnectorRequest update;
   update.set_id(c.id());
   update.set_name("secrets back");
-  *update.mutable_config() = ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(), R"("})"));
+  *update.mutable_config() =
+      ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(), R"("})"));
   *update.mutable_secrets() = ToStruct(R"({"token":"new-token"})");
   v1::UpdateConnectorResponse updated;
-  ASSERT_TRUE(Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated).ok());
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated)
+          .ok());
   EXPECT_FALSE(updated.connector().is_missing_secrets());
   r = Execute(c.id(), "get", R"({"path":"/ok"})");
   EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
-  EXPECT_EQ(fake_.requests().back().Header("Authorization").value_or(""), "Bearer new-token");
+  EXPECT_EQ(fake_.requests().back().Header("Authorization").value_or(""),
+            "Bearer new-token");
 }
 
 TEST_F(ConnectorServiceTest, DeprecatedServiceNowRuleIsNotAppliedToOtherTypes) {

@@ -19,7 +19,8 @@ namespace v1 = ::casebridge::v1;
 
 TEST(OutOfTreeServerTest, TemplatePluginIsListedAndRuns) {
   const char* dir = std::getenv("CASEBRIDGE_OOT_PLUGIN_DIR");
-  if (dir == nullptr || *dir == '\0') GTEST_SKIP() << "run by out_of_tree_test.sh";
+  if (dir == nullptr || *dir == '\0')
+    GTEST_SKIP() << "run by out_of_tree_test.sh";
   ServerOptions options;
   options.config_yaml = absl::StrCat("plugin_dirs: [\"", dir, "\"]\n");
   options.env.emplace_back("CASEBRIDGE_ENCRYPTION_KEY",
@@ -30,7 +31,9 @@ TEST(OutOfTreeServerTest, TemplatePluginIsListedAndRuns) {
 
   grpc::ClientContext list_ctx;
   v1::ListConnectorTypesResponse types;
-  ASSERT_TRUE(stub->ListConnectorTypes(&list_ctx, v1::ListConnectorTypesRequest(), &types).ok());
+  ASSERT_TRUE(stub->ListConnectorTypes(&list_ctx,
+                                       v1::ListConnectorTypesRequest(), &types)
+                  .ok());
   ASSERT_EQ(types.connector_types_size(), 1);
   const v1::ConnectorType& type = types.connector_types(0);
   EXPECT_EQ(type.id(), ".example-echo");
@@ -41,8 +44,8 @@ TEST(OutOfTreeServerTest, TemplatePluginIsListedAndRuns) {
   v1::CreateConnectorRequest create;
   create.set_connector_type_id(".example-echo");
   create.set_name("out of tree");
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(R"({"greeting":"hej"})",
-                                                          create.mutable_config())
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
+                  R"({"greeting":"hej"})", create.mutable_config())
                   .ok());
   v1::CreateConnectorResponse created;
   grpc::Status s = stub->CreateConnector(&create_ctx, create, &created);
@@ -53,7 +56,8 @@ TEST(OutOfTreeServerTest, TemplatePluginIsListedAndRuns) {
   exec.set_id(created.connector().id());
   exec.set_sub_action("echo");
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(
-                  R"({"message":"hi from out of tree"})", exec.mutable_sub_action_params())
+                  R"({"message":"hi from out of tree"})",
+                  exec.mutable_sub_action_params())
                   .ok());
   v1::ExecuteConnectorResponse executed;
   s = stub->ExecuteConnector(&exec_ctx, exec, &executed);

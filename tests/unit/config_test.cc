@@ -1,5 +1,7 @@
 // Config file parsing of the connectors: and http: sections, and resolution
 // of the secrets keys from the environment and key files.
+#include "server/config/config.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -7,7 +9,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/config/config.h"
 
 namespace casebridge::config {
 namespace {
@@ -19,7 +20,8 @@ using ::testing::HasSubstr;
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string templ = (fs::temp_directory_path() / "cb-config-XXXXXX").string();
+    std::string templ =
+        (fs::temp_directory_path() / "cb-config-XXXXXX").string();
     dir_ = mkdtemp(templ.data());
     unsetenv("CASEBRIDGE_ENCRYPTION_KEY");
     unsetenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS");
@@ -95,7 +97,9 @@ http:
   const std::string message(config.status().message());
   EXPECT_THAT(message, HasSubstr("unknown key 'connectors.nope'"));
   EXPECT_THAT(message, HasSubstr("invalid connector id \"constructor\""));
-  EXPECT_THAT(message, HasSubstr("'connectors.preconfigured.ok.connector_type_id' is required"));
+  EXPECT_THAT(
+      message,
+      HasSubstr("'connectors.preconfigured.ok.connector_type_id' is required"));
   EXPECT_THAT(message, HasSubstr("unknown key 'http.allowed_host'"));
 }
 
@@ -113,8 +117,10 @@ TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->primary.empty());
 
-  config.connectors.encryption_key_file = Write("key", "  primary-key-from-file \n");
-  config.connectors.old_encryption_keys_file = Write("old", "old-one\n\nold-two\n");
+  config.connectors.encryption_key_file =
+      Write("key", "  primary-key-from-file \n");
+  config.connectors.old_encryption_keys_file =
+      Write("old", "old-one\n\nold-two\n");
   auto from_files = ResolveEncryptionKeys(config);
   ASSERT_TRUE(from_files.ok());
   EXPECT_EQ(from_files->primary, "primary-key-from-file");
@@ -125,14 +131,16 @@ TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
   auto from_env = ResolveEncryptionKeys(config);
   ASSERT_TRUE(from_env.ok());
   EXPECT_EQ(from_env->primary, "primary-from-env");
-  EXPECT_THAT(from_env->old_keys, ElementsAre("old-one", "old-two", "env-old-1", "env-old-2"));
+  EXPECT_THAT(from_env->old_keys,
+              ElementsAre("old-one", "old-two", "env-old-1", "env-old-2"));
   unsetenv("CASEBRIDGE_ENCRYPTION_KEY");
   unsetenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS");
 
   config.connectors.encryption_key_file = (fs::path(dir_) / "missing").string();
   auto missing = ResolveEncryptionKeys(config);
   ASSERT_FALSE(missing.ok());
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("connectors.encryption_key_file"));
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("connectors.encryption_key_file"));
 }
 
 }  // namespace

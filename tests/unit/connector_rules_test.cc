@@ -1,12 +1,13 @@
 // Pure connector rules: JSON Schema validation errors and their field paths,
 // the deprecation rule, enabled types, empty strings and connector ids.
+#include "server/connectors/connector_rules.h"
+
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "server/connectors/connector_rules.h"
 #include "server/connectors/json_schema.h"
 #include "server/util/status.h"
 
@@ -20,7 +21,8 @@ using ::testing::UnorderedElementsAre;
 
 std::vector<std::string> Fields(const ValidationErrors& errors) {
   std::vector<std::string> out;
-  for (const auto& v : GetFieldViolations(errors.ToStatus())) out.push_back(v.field);
+  for (const auto& v : GetFieldViolations(errors.ToStatus()))
+    out.push_back(v.field);
   return out;
 }
 
@@ -47,7 +49,8 @@ const json kConfigSchema = json::parse(R"({
 })");
 
 TEST(JsonSchemaTest, ValidValueHasNoViolations) {
-  EXPECT_THAT(Validate(kConfigSchema, json{{"apiUrl", "https://x"}, {"retries", 2}}, "config"),
+  EXPECT_THAT(Validate(kConfigSchema,
+                       json{{"apiUrl", "https://x"}, {"retries", 2}}, "config"),
               IsEmpty());
 }
 
@@ -57,34 +60,38 @@ TEST(JsonSchemaTest, ViolationsNameTheFieldUnderThePrefix) {
                 {"tags", {"a", 3}},
                 {"auth", json::object()},
                 {"extra", true}};
-  EXPECT_THAT(Validate(kConfigSchema, value, "config"),
-              UnorderedElementsAre("config.apiUrl", "config.retries", "config.tags[1]",
-                                   "config.auth.user", "config.extra"));
+  EXPECT_THAT(
+      Validate(kConfigSchema, value, "config"),
+      UnorderedElementsAre("config.apiUrl", "config.retries", "config.tags[1]",
+                           "config.auth.user", "config.extra"));
 }
 
 TEST(JsonSchemaTest, MissingRequiredPropertyIsNamed) {
   json schema = {{"type", "object"},
                  {"properties", {{"password", {{"type", "string"}}}}},
                  {"required", {"password"}}};
-  EXPECT_THAT(Validate(schema, json::object(), "secrets"), ElementsAre("secrets.password"));
+  EXPECT_THAT(Validate(schema, json::object(), "secrets"),
+              ElementsAre("secrets.password"));
   auto compiled = JsonSchema::Compile(schema);
   ASSERT_TRUE(compiled.ok());
   EXPECT_TRUE((*compiled)->HasRequiredProperties());
 }
 
 TEST(JsonSchemaTest, DescriptionsDoNotEchoTheValue) {
-  auto compiled = JsonSchema::Compile(
-      json{{"type", "object"}, {"properties", {{"token", {{"type", "integer"}}}}}});
+  auto compiled = JsonSchema::Compile(json{
+      {"type", "object"}, {"properties", {{"token", {{"type", "integer"}}}}}});
   ASSERT_TRUE(compiled.ok());
   ValidationErrors errors;
   (*compiled)->Validate(json{{"token", "hunter2-secret"}}, "secrets", &errors);
   absl::Status status = errors.ToStatus();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), ::testing::Not(::testing::HasSubstr("hunter2")));
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::Not(::testing::HasSubstr("hunter2")));
 }
 
 TEST(JsonSchemaTest, EmptyOrNullSchemaAcceptsEverything) {
-  EXPECT_THAT(Validate(json::object(), json{{"anything", 1}}, "config"), IsEmpty());
+  EXPECT_THAT(Validate(json::object(), json{{"anything", 1}}, "config"),
+              IsEmpty());
   EXPECT_THAT(Validate(nullptr, json{{"anything", 1}}, "config"), IsEmpty());
   auto compiled = JsonSchema::Compile(json::object());
   ASSERT_TRUE(compiled.ok());
@@ -100,11 +107,15 @@ TEST(JsonSchemaTest, NonObjectSchemaIsRefused) {
 
 TEST(ConnectorRulesTest, ServiceNowTableApiConnectorsAreDeprecated) {
   EXPECT_TRUE(IsDeprecatedConnector(".servicenow", json{{"apiUrl", "x"}}));
-  EXPECT_TRUE(IsDeprecatedConnector(".servicenow", json{{"usesTableApi", true}}));
-  EXPECT_TRUE(IsDeprecatedConnector(".servicenow-sir", json{{"usesTableApi", nullptr}}));
+  EXPECT_TRUE(
+      IsDeprecatedConnector(".servicenow", json{{"usesTableApi", true}}));
+  EXPECT_TRUE(IsDeprecatedConnector(".servicenow-sir",
+                                    json{{"usesTableApi", nullptr}}));
   EXPECT_TRUE(IsDeprecatedConnector(".servicenow", nullptr));
-  EXPECT_FALSE(IsDeprecatedConnector(".servicenow", json{{"usesTableApi", false}}));
-  EXPECT_FALSE(IsDeprecatedConnector(".servicenow-sir", json{{"usesTableApi", false}}));
+  EXPECT_FALSE(
+      IsDeprecatedConnector(".servicenow", json{{"usesTableApi", false}}));
+  EXPECT_FALSE(
+      IsDeprecatedConnector(".servicenow-sir", json{{"usesTableApi", false}}));
   EXPECT_FALSE(IsDeprecatedConnector(".servicenow-itom", json::object()));
   EXPECT_FALSE(IsDeprecatedConnector(".jira", json{{"usesTableApi", true}}));
 }
@@ -118,9 +129,11 @@ TEST(ConnectorRulesTest, EnabledTypes) {
 
 TEST(ConnectorRulesTest, EmptyStringsAreNamed) {
   ValidationErrors errors;
-  CheckNoEmptyStrings(json{{"a", "ok"}, {"b", "  "}, {"c", {{"d", ""}}}, {"e", {"x", "\t"}}},
-                      "config", &errors);
-  EXPECT_THAT(Fields(errors), UnorderedElementsAre("config.b", "config.c.d", "config.e[1]"));
+  CheckNoEmptyStrings(
+      json{{"a", "ok"}, {"b", "  "}, {"c", {{"d", ""}}}, {"e", {"x", "\t"}}},
+      "config", &errors);
+  EXPECT_THAT(Fields(errors),
+              UnorderedElementsAre("config.b", "config.c.d", "config.e[1]"));
 }
 
 TEST(ConnectorRulesTest, ConnectorIds) {

@@ -36,13 +36,14 @@ class HttpConnector : public casebridge::sdk::Connector {
       request.headers = {{"Authorization", "Bearer " + token_}};
       casebridge::sdk::HttpResponse response = ctx.Http(request);
       if (response.status >= 500) {
-        throw Error(Code::kUnavailable, "external service failed",
-                    Retry::kYes, response.RetryAfterMs(),
+        throw Error(Code::kUnavailable, "external service failed", Retry::kYes,
+                    response.RetryAfterMs(),
                     json{{"service_message", response.body}});
       }
       if (response.status >= 400) {
-        throw Error(Code::kFailedPrecondition, "external service refused the request",
-                    Retry::kNo, 0, json{{"service_message", response.body}});
+        throw Error(Code::kFailedPrecondition,
+                    "external service refused the request", Retry::kNo, 0,
+                    json{{"service_message", response.body}});
       }
       json body = json::parse(response.body, nullptr, false);
       return {{"status", response.status},
@@ -77,12 +78,12 @@ casebridge::sdk::PluginDef DefinePlugin() {
   http.id = ".test-http";
   http.name = "Test HTTP";
   http.supported_features = {"cases", "alerting"};
-  http.config_schema = {
-      {"type", "object"},
-      {"properties",
-       {{"url", {{"type", "string"}}}, {"usesTableApi", {{"type", "boolean"}}}}},
-      {"required", {"url"}},
-      {"additionalProperties", false}};
+  http.config_schema = {{"type", "object"},
+                        {"properties",
+                         {{"url", {{"type", "string"}}},
+                          {"usesTableApi", {{"type", "boolean"}}}}},
+                        {"required", {"url"}},
+                        {"additionalProperties", false}};
   http.secrets_schema = {{"type", "object"},
                          {"properties", {{"token", {{"type", "string"}}}}},
                          {"required", {"token"}},
@@ -102,7 +103,8 @@ casebridge::sdk::PluginDef DefinePlugin() {
   http.validate = [](const json& config, const json&) {
     const std::string url = config.value("url", std::string());
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      throw Error(Code::kInvalidArgument, "url must start with http:// or https://");
+      throw Error(Code::kInvalidArgument,
+                  "url must start with http:// or https://");
     }
   };
 
