@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/api/case_convert.h"
+#include "server/api/connector_service.h"
 #include "server/api/grpc_status.h"
 #include "server/api/unimplemented.h"
 #include "server/cases/validation.h"
@@ -28,8 +29,11 @@ void CaseWithCommentsToProto(const cases::CaseWithComments& in, v1::Case* out) {
 }  // namespace
 
 CaseServiceImpl::CaseServiceImpl(cases::CaseManager* manager,
-                                 store::User default_user)
-    : manager_(manager), default_user_(std::move(default_user)) {}
+                                 store::User default_user,
+                                 connectors::ConnectorManager* connectors)
+    : manager_(manager),
+      connectors_(connectors),
+      default_user_(std::move(default_user)) {}
 
 store::User CaseServiceImpl::CurrentUser(const grpc::ServerContext*) const {
   return default_user_;
@@ -304,11 +308,14 @@ grpc::Status CaseServiceImpl::UpdateConfiguration(
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::FindConnectors(grpc::ServerContext*,
-                                             const v1::FindConnectorsRequest*,
-                                             v1::FindConnectorsResponse*) {
-  return NotYetImplemented("CaseService.FindConnectors",
-                           "the connector registry");
+grpc::Status CaseServiceImpl::FindConnectors(
+    grpc::ServerContext*, const v1::FindConnectorsRequest*,
+    v1::FindConnectorsResponse* response) {
+  if (connectors_ == nullptr) return grpc::Status::OK;
+  auto found = connectors_->ListCaseConnectors();
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  for (const auto& c : *found) ConnectorToProto(c, response->add_connectors());
+  return grpc::Status::OK;
 }
 
 }  // namespace casebridge::api

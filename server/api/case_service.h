@@ -10,6 +10,7 @@
 
 #include "casebridge/v1/case_service.grpc.pb.h"
 #include "server/cases/case_manager.h"
+#include "server/connectors/connector_manager.h"
 #include "server/store/model.h"
 
 namespace casebridge::api {
@@ -17,7 +18,9 @@ namespace casebridge::api {
 class CaseServiceImpl final : public v1::CaseService::Service {
  public:
   // `default_user` acts for every call until authentication exists.
-  CaseServiceImpl(cases::CaseManager* manager, store::User default_user);
+  // `connectors` (borrowed, may be null: no connectors) serves FindConnectors.
+  CaseServiceImpl(cases::CaseManager* manager, store::User default_user,
+                  connectors::ConnectorManager* connectors = nullptr);
 
   // The user a call acts as. The single place authentication will replace.
   store::User CurrentUser(const grpc::ServerContext* ctx) const;
@@ -94,6 +97,7 @@ class CaseServiceImpl final : public v1::CaseService::Service {
 
  private:
   cases::CaseManager* manager_;
+  connectors::ConnectorManager* connectors_;
   const store::User default_user_;
 };
 
