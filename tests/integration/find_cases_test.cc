@@ -564,6 +564,10 @@ TEST_F(FindCasesTest, ListTagsIsDistinctAndOwnerScoped) {
   Strings tags(resp.tags().begin(), resp.tags().end());
   std::sort(tags.begin(), tags.end());
   EXPECT_EQ(tags, (Strings{"email", "malware", "phishing"}));
+  v1::ListTagsRequest all_owners;  // no owners = every owner
+  ASSERT_TRUE(CB_CALL(ListTags, all_owners, &resp).ok());
+  StringSet all(resp.tags().begin(), resp.tags().end());
+  EXPECT_TRUE(all.count("foreign") && all.count("phishing"));
 }
 
 TEST_F(FindCasesTest, ListCategoriesIsDistinctAndOwnerScoped) {
