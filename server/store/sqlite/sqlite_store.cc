@@ -882,10 +882,15 @@ absl::Status SqliteTransaction::WriteCaseChildren(int64_t rid, const Case& c,
   }
   for (const std::string& tag : c.tags) {
     SQ_ASSIGN_OR_RETURN(
-        Stmt s, Prepare("INSERT OR IGNORE INTO case_tags(case_rid, tag) "
-                        "VALUES (?, ?)",
+        Stmt s, Prepare("INSERT OR IGNORE INTO case_tags(case_rid, tag, owner, "
+                        "status, created_at) VALUES (?, ?, ?, ?, ?)",
                         "index tag"));
-    SQ_RETURN_IF_ERROR(s.BindInt(rid).BindText(tag).Run());
+    SQ_RETURN_IF_ERROR(s.BindInt(rid)
+                           .BindText(tag)
+                           .BindText(c.owner)
+                           .BindInt(static_cast<int64_t>(c.status))
+                           .BindTime(c.created_at)
+                           .Run());
   }
   for (const std::string& uid : c.assignees) {
     SQ_ASSIGN_OR_RETURN(
@@ -1073,12 +1078,40 @@ absl::StatusOr<CasePage> SqliteTransaction::FindCases(const CaseQuery& query) {
   if (per_page == 0 || offset >= page.total) return page;
 
   SqlBuilder b;
-  b.sql = absl::StrCat("SELECT ", kCaseColumns, " FROM cases c");
-  AppendWhere(query.filter, /*with_statuses=*/true, TagMode::kCorrelated, &b);
   const char* dir = query.ascending ? " ASC" : " DESC";
-  absl::StrAppend(&b.sql, " ORDER BY ", SortColumn(query.sort_field), dir,
-                  SortColumnNullable(query.sort_field) ? " NULLS LAST" : "",
-                  ", c.rid", dir, " LIMIT ? OFFSET ?");
+  const CaseFilter& f = query.filter;
+  if (f.tags.size() == 1 && f.owners.size() == 1 && f.statuses.size() == 1 &&
+      query.sort_field == CaseSortField::kCreatedAt) {
+    // The list view: one range of case_tags_page, read in order, one page.
+    b.sql = absl::StrCat("SELECT ", kCaseColumns,
+                         " FROM case_tags t CROSS JOIN cases c ON c.rid = "
+                         "t.case_rid WHERE t.tag = ? AND t.owner = ? AND "
+                         "t.status = ?");
+    b.args.emplace_back(f.tags[0]);
+    b.args.emplace_back(f.owners[0]);
+    b.args.emplace_back(static_cast<int64_t>(f.statuses[0]));
+    CaseFilter rest = f;
+    rest.tags.clear();
+    rest.owners.clear();
+    SqlBuilder where;
+    if (!AppendWhere(rest, /*with_statuses=*/false, TagMode::kCorrelated,
+                     &where)) {
+      return page;
+    }
+    if (!where.sql.empty()) {
+      // " WHERE cond AND ..." -> " AND cond AND ..."
+      absl::StrAppend(&b.sql, " AND ", where.sql.substr(7));
+      for (Arg& a : where.args) b.args.push_back(std::move(a));
+    }
+    absl::StrAppend(&b.sql, " ORDER BY t.created_at", dir, ", t.case_rid", dir,
+                    " LIMIT ? OFFSET ?");
+  } else {
+    b.sql = absl::StrCat("SELECT ", kCaseColumns, " FROM cases c");
+    AppendWhere(f, /*with_statuses=*/true, TagMode::kCorrelated, &b);
+    absl::StrAppend(&b.sql, " ORDER BY ", SortColumn(query.sort_field), dir,
+                    SortColumnNullable(query.sort_field) ? " NULLS LAST" : "",
+                    ", c.rid", dir, " LIMIT ? OFFSET ?");
+  }
   b.args.emplace_back(static_cast<int64_t>(per_page));
   b.args.emplace_back(offset);
   SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "find cases"));
