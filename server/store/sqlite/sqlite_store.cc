@@ -1,6 +1,7 @@
 #include "server/store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -640,6 +641,7 @@ class SqliteStore : public Store {
     {
       std::unique_lock<std::mutex> lock(write_mu_);
       ++writers_waiting_;
+      if (lingering_) linger_cv_.notify_one();
       write_cv_.wait(lock, [this] { return !writer_owned_; });
       --writers_waiting_;
       writer_owned_ = true;
@@ -681,6 +683,14 @@ class SqliteStore : public Store {
       return joined ? batch->status : absl::OkStatus();
     }
     if (joined) ++batch_members_;
+    if (joined && writers_waiting_ == 0 && batch_members_ < kMaxBatchMembers &&
+        Clock::now() - last_commit_ < kBusyWindow) {
+      // Writes are arriving back to back: give the next writer a moment to
+      // join the batch rather than committing one transaction at a time.
+      lingering_ = true;
+      linger_cv_.wait_for(lock, kLinger, [this] { return writers_waiting_ > 0; });
+      lingering_ = false;
+    }
     if (writers_waiting_ > 0 && batch_members_ < kMaxBatchMembers) {
       ReleaseWriterLocked();
       if (!joined) return absl::OkStatus();
@@ -696,6 +706,7 @@ class SqliteStore : public Store {
       RunOnWriter("ROLLBACK", "roll back").IgnoreError();
     }
     lock.lock();
+    last_commit_ = Clock::now();
     CompleteBatchLocked(status);
     return joined ? status : absl::OkStatus();
   }
@@ -715,8 +726,14 @@ class SqliteStore : public Store {
     bool done = false;    // guarded by write_mu_
     absl::Status status;  // the COMMIT's; guarded by write_mu_
   };
+  using Clock = std::chrono::steady_clock;
   // Bounds the latency a batch adds to its first member.
   static constexpr int kMaxBatchMembers = 32;
+  // A writer that would commit alone waits up to kLinger for another one when
+  // the previous batch committed less than kBusyWindow ago (an idle store
+  // never waits).
+  static constexpr std::chrono::microseconds kLinger{500};
+  static constexpr std::chrono::milliseconds kBusyWindow{5};
 
   absl::Status RunOnWriter(const char* sql, const char* op) {
     SQ_ASSIGN_OR_RETURN(Stmt s, writer_->Prepare(sql, op));
@@ -743,6 +760,9 @@ class SqliteStore : public Store {
   int writers_waiting_ = 0;            // in BeginWrite; guarded by write_mu_
   std::shared_ptr<WriteBatch> batch_;  // open batch; guarded by write_mu_
   int batch_members_ = 0;  // released savepoints in batch_; by write_mu_
+  bool lingering_ = false;         // guarded by write_mu_
+  std::condition_variable linger_cv_;
+  Clock::time_point last_commit_;  // of the last batch; guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> idle_readers_;  // guarded by pool_mu_
 };
