@@ -195,8 +195,9 @@ int main(int argc, char** argv) {
   // Handlers block on SQLite (and writers on the group commit), so keep enough
   // polling threads alive: with the default of at most 2 idle pollers, gRPC
   // creates and destroys a thread for nearly every call under load.
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+  using SyncOption = grpc::ServerBuilder::SyncServerOption;
+  builder.SetSyncServerOption(SyncOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(SyncOption::MAX_POLLERS, 64);
   builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

@@ -102,8 +102,8 @@ grpc::ServerUnaryReactor* CaseServiceImpl::FindCases(
   return reactor;
 }
 
-grpc::Status CaseServiceImpl::FindCasesSync(
-    const v1::FindCasesRequest* request, v1::FindCasesResponse* response) {
+grpc::Status CaseServiceImpl::FindCasesSync(const v1::FindCasesRequest* request,
+                                            v1::FindCasesResponse* response) {
   ValidationErrors errors;
   store::CaseQuery query = CaseQueryFromProto(*request, errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());

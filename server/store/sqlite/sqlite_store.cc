@@ -656,7 +656,8 @@ class SqliteStore : public Store {
         batch_ = nullptr;
       }
     }
-    if (status.ok()) status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+    if (status.ok())
+      status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
     if (!status.ok()) {
       FinishWrite(/*joined=*/false).IgnoreError();
       return status;
@@ -688,7 +689,8 @@ class SqliteStore : public Store {
       // Writes are arriving back to back: give the next writer a moment to
       // join the batch rather than committing one transaction at a time.
       lingering_ = true;
-      linger_cv_.wait_for(lock, kLinger, [this] { return writers_waiting_ > 0; });
+      linger_cv_.wait_for(lock, kLinger,
+                          [this] { return writers_waiting_ > 0; });
       lingering_ = false;
     }
     if (writers_waiting_ > 0 && batch_members_ < kMaxBatchMembers) {
@@ -759,8 +761,8 @@ class SqliteStore : public Store {
   bool writer_owned_ = false;          // guarded by write_mu_
   int writers_waiting_ = 0;            // in BeginWrite; guarded by write_mu_
   std::shared_ptr<WriteBatch> batch_;  // open batch; guarded by write_mu_
-  int batch_members_ = 0;  // released savepoints in batch_; by write_mu_
-  bool lingering_ = false;         // guarded by write_mu_
+  int batch_members_ = 0;   // released savepoints in batch_; by write_mu_
+  bool lingering_ = false;  // guarded by write_mu_
   std::condition_variable linger_cv_;
   Clock::time_point last_commit_;  // of the last batch; guarded by write_mu_
   std::mutex pool_mu_;
