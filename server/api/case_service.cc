@@ -55,13 +55,18 @@ grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext*,
-                                      const v1::GetCaseRequest* request,
-                                      v1::GetCaseResponse* response) {
+grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
+    grpc::CallbackServerContext* ctx, const v1::GetCaseRequest* request,
+    v1::GetCaseResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto result = manager_->GetCase(request->id(), request->include_comments());
-  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result.ok()) {
+    reactor->Finish(ToGrpcStatus(result.status()));
+    return reactor;
+  }
   CaseWithCommentsToProto(*result, response->mutable_case_());
-  return grpc::Status::OK;
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 grpc::Status CaseServiceImpl::UpdateCases(grpc::ServerContext* ctx,
@@ -93,9 +98,16 @@ grpc::Status CaseServiceImpl::DeleteCases(grpc::ServerContext*,
   return ToGrpcStatus(manager_->DeleteCases(Strings(request->ids())));
 }
 
-grpc::Status CaseServiceImpl::FindCases(grpc::ServerContext*,
-                                        const v1::FindCasesRequest* request,
-                                        v1::FindCasesResponse* response) {
+grpc::ServerUnaryReactor* CaseServiceImpl::FindCases(
+    grpc::CallbackServerContext* ctx, const v1::FindCasesRequest* request,
+    v1::FindCasesResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(FindCasesSync(request, response));
+  return reactor;
+}
+
+grpc::Status CaseServiceImpl::FindCasesSync(const v1::FindCasesRequest* request,
+                                            v1::FindCasesResponse* response) {
   ValidationErrors errors;
   store::CaseQuery query = CaseQueryFromProto(*request, errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());

@@ -15,7 +15,14 @@
 
 namespace casebridge::api {
 
-class CaseServiceImpl final : public v1::CaseService::Service {
+// GetCase and FindCases, the hot reads, use the callback API and run inline
+// on gRPC's callback threads (they never wait for a lock: reads use their own
+// SQLite connections); every other method, writes included, is synchronous
+// and runs on the sync server's thread pool, where blocking is expected.
+using CaseServiceBase = v1::CaseService::WithCallbackMethod_GetCase<
+    v1::CaseService::WithCallbackMethod_FindCases<v1::CaseService::Service>>;
+
+class CaseServiceImpl final : public CaseServiceBase {
  public:
   // `default_user` acts for every call until authentication exists.
   // `connectors` (borrowed, may be null: no connectors) serves FindConnectors.
@@ -28,18 +35,18 @@ class CaseServiceImpl final : public v1::CaseService::Service {
   grpc::Status CreateCase(grpc::ServerContext* ctx,
                           const v1::CreateCaseRequest* request,
                           v1::CreateCaseResponse* response) override;
-  grpc::Status GetCase(grpc::ServerContext* ctx,
-                       const v1::GetCaseRequest* request,
-                       v1::GetCaseResponse* response) override;
+  grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
+                                    const v1::GetCaseRequest* request,
+                                    v1::GetCaseResponse* response) override;
   grpc::Status UpdateCases(grpc::ServerContext* ctx,
                            const v1::UpdateCasesRequest* request,
                            v1::UpdateCasesResponse* response) override;
   grpc::Status DeleteCases(grpc::ServerContext* ctx,
                            const v1::DeleteCasesRequest* request,
                            v1::DeleteCasesResponse* response) override;
-  grpc::Status FindCases(grpc::ServerContext* ctx,
-                         const v1::FindCasesRequest* request,
-                         v1::FindCasesResponse* response) override;
+  grpc::ServerUnaryReactor* FindCases(grpc::CallbackServerContext* ctx,
+                                      const v1::FindCasesRequest* request,
+                                      v1::FindCasesResponse* response) override;
   grpc::Status GetCaseStatusCounts(
       grpc::ServerContext* ctx, const v1::GetCaseStatusCountsRequest* request,
       v1::GetCaseStatusCountsResponse* response) override;
@@ -96,6 +103,8 @@ class CaseServiceImpl final : public v1::CaseService::Service {
                               v1::FindConnectorsResponse* response) override;
 
  private:
+  grpc::Status FindCasesSync(const v1::FindCasesRequest* request,
+                             v1::FindCasesResponse* response);
   cases::CaseManager* manager_;
   connectors::ConnectorManager* connectors_;
   const store::User default_user_;

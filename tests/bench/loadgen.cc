@@ -130,7 +130,9 @@ class Load {
     count_ = count;
     start_ = Clock::now();
     measure_from_ = count < 0 ? start_ + ToDuration(o_.warmup) : start_;
-    end_ = start_ + ToDuration(o_.seconds + (count < 0 ? o_.warmup : 0));
+    // A counted run (seed) has no time limit: every call is measured.
+    end_ = count < 0 ? start_ + ToDuration(o_.seconds + o_.warmup)
+                     : Clock::time_point::max();
     active_ = static_cast<int>(slots_.size());
     for (size_t i = 0; i < slots_.size(); ++i) {
       slots_[i].index = i;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -73,7 +75,7 @@ TEST_F(SqliteOnlyTest, MigrationsApplyOnceAcrossReopens) {
     ASSERT_TRUE(store.ok()) << store.status();
   }
   EXPECT_EQ(QueryText(path_, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"), "4");
   EXPECT_NE(QueryText(path_, "SELECT count(*) FROM sqlite_stat1"), "0");
   applied = QueryText(path_,
                       "SELECT group_concat(version || ':' || applied_at) FROM "
@@ -152,6 +154,135 @@ TEST_F(SqliteOnlyTest, SecondWriterProcessTimesOutAsUnavailable) {
   ASSERT_TRUE(held.ok()) << held.status();
   auto blocked = (*b)->BeginWrite();
   EXPECT_TRUE(absl::IsUnavailable(blocked.status())) << blocked.status();
+}
+
+Case ListCase(const std::string& id, int64_t created, CaseStatus status,
+              std::vector<std::string> tags) {
+  Case c;
+  c.id = id;
+  c.title = "t " + id;
+  c.description = "d";
+  c.owner = "o";
+  c.status = status;
+  c.tags = std::move(tags);
+  c.created_at = absl::FromUnixSeconds(created);
+  c.created_by = User{"alice", "Alice", "a@example.com", "uid-alice"};
+  return c;
+}
+
+std::vector<std::string> PageIds(Store& store, CaseStatus status,
+                                 const std::string& tag, bool ascending) {
+  auto tx = store.BeginRead();
+  EXPECT_TRUE(tx.ok());
+  CaseQuery q;
+  q.filter.owners = {"o"};
+  q.filter.statuses = {status};
+  q.filter.tags = {tag};
+  q.ascending = ascending;
+  auto page = (*tx)->FindCases(q);
+  EXPECT_TRUE(page.ok()) << page.status();
+  std::vector<std::string> ids;
+  if (page.ok()) {
+    for (const Case& c : page->cases) ids.push_back(c.id);
+    EXPECT_EQ(page->total, static_cast<int64_t>(ids.size()));
+  }
+  return ids;
+}
+
+// The one-owner, one-status, one-tag page reads the copies of owner, status
+// and created_at kept on case_tags; they must follow updates.
+TEST_F(SqliteOnlyTest, ListViewPageFollowsUpdates) {
+  auto opened = OpenInDir(dir_);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  {
+    auto tx = store.BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    Case a = ListCase("a", 100, CaseStatus::kOpen, {"x"});
+    Case b = ListCase("b", 300, CaseStatus::kOpen, {"x", "y"});
+    Case c = ListCase("c", 200, CaseStatus::kOpen, {"y"});
+    ASSERT_TRUE((*tx)->InsertCase(a).ok());
+    ASSERT_TRUE((*tx)->InsertCase(b).ok());
+    ASSERT_TRUE((*tx)->InsertCase(c).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(PageIds(store, CaseStatus::kOpen, "x", false),
+            (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(PageIds(store, CaseStatus::kOpen, "y", true),
+            (std::vector<std::string>{"c", "b"}));
+  {
+    auto tx = store.BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    auto b = (*tx)->GetCase("b");
+    ASSERT_TRUE(b.ok());
+    b->status = CaseStatus::kClosed;
+    ASSERT_TRUE((*tx)->UpdateCase(*b).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(PageIds(store, CaseStatus::kOpen, "x", false),
+            (std::vector<std::string>{"a"}));
+  EXPECT_EQ(PageIds(store, CaseStatus::kClosed, "y", false),
+            (std::vector<std::string>{"b"}));
+  // A direct write of the copied columns (not through UpdateCase).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE cases SET status = 10, created_at = 50 "
+                         "WHERE id = 'c'",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(PageIds(store, CaseStatus::kInProgress, "y", false),
+            (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(PageIds(store, CaseStatus::kOpen, "y", false).empty());
+}
+
+// Concurrent writers share SQLite transactions (group commit): every
+// committed write is visible afterwards, no rolled-back one is, and a
+// rollback in the middle of a batch leaves the others' writes intact.
+TEST_F(SqliteOnlyTest, GroupCommitKeepsEachTransactionAtomic) {
+  auto opened = OpenInDir(dir_);
+  ASSERT_TRUE(opened.ok());
+  Store& store = **opened;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::vector<std::thread> threads;
+  std::vector<int> failures(kThreads, 0);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&store, &failures, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto tx = store.BeginWrite();
+        if (!tx.ok()) {
+          ++failures[t];
+          continue;
+        }
+        std::string id = absl::StrCat("c-", t, "-", i);
+        Case c = ListCase(id, t * 1000 + i, CaseStatus::kOpen, {"g"});
+        if (!(*tx)->InsertCase(c).ok()) ++failures[t];
+        // Every third transaction is abandoned after writing.
+        if (i % 3 == 2) continue;
+        if (!(*tx)->Commit().ok()) ++failures[t];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << t;
+  auto tx = store.BeginRead();
+  ASSERT_TRUE(tx.ok());
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto c = (*tx)->GetCase(absl::StrCat("c-", t, "-", i));
+      EXPECT_EQ(c.ok(), i % 3 != 2) << t << "/" << i << " " << c.status();
+    }
+  }
+  CaseFilter f;
+  f.owners = {"o"};
+  f.tags = {"g"};
+  auto counts = (*tx)->CountCasesByStatus(f);
+  ASSERT_TRUE(counts.ok());
+  int expected = 0;
+  for (int i = 0; i < kPerThread; ++i) expected += i % 3 != 2 ? 1 : 0;
+  EXPECT_EQ(counts->open, kThreads * expected);
 }
 
 // A rough throughput check, not a unit test:

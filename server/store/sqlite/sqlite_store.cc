@@ -1,6 +1,8 @@
 #include "server/store/sqlite/sqlite_store.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -489,13 +491,11 @@ class SqliteStore;
 
 class SqliteTransaction : public Transaction {
  public:
+  // A read transaction owns `reader`; a write transaction (reader == null)
+  // owns the store's writer connection `conn` until it finishes.
   SqliteTransaction(SqliteStore* store, Conn* conn,
-                    std::unique_ptr<Conn> reader,
-                    std::unique_lock<std::mutex> write_lock)
-      : store_(store),
-        conn_(conn),
-        reader_(std::move(reader)),
-        write_lock_(std::move(write_lock)) {}
+                    std::unique_ptr<Conn> reader)
+      : store_(store), conn_(conn), reader_(std::move(reader)) {}
   ~SqliteTransaction() override;
 
   absl::Status Commit() override;
@@ -575,10 +575,13 @@ class SqliteTransaction : public Transaction {
                               const char* what);
   absl::StatusOr<StatusCounts> Counts(const CaseFilter& filter);
 
+  bool is_write() const { return reader_ == nullptr; }
+  // Undoes this write transaction's savepoint (the rest of the batch stays).
+  void RollBackSavepoint();
+
   SqliteStore* store_;
   Conn* conn_;
-  std::unique_ptr<Conn> reader_;             // set for read transactions
-  std::unique_lock<std::mutex> write_lock_;  // held for write transactions
+  std::unique_ptr<Conn> reader_;  // set for read transactions
   bool done_ = false;
 };
 
@@ -621,20 +624,93 @@ class SqliteStore : public Store {
       }
     }
     Conn* raw = conn.get();
-    return std::unique_ptr<Transaction>(new SqliteTransaction(
-        this, raw, std::move(conn), std::unique_lock<std::mutex>()));
+    return std::unique_ptr<Transaction>(
+        new SqliteTransaction(this, raw, std::move(conn)));
   }
 
+  // Group commit. Write transactions run one at a time on the writer
+  // connection, each inside a SAVEPOINT of a shared SQLite transaction (the
+  // batch). A committed write transaction RELEASEs its savepoint and, when
+  // other writers are queued and the batch is not full, hands the connection
+  // to the next one and waits; the last writer of the batch COMMITs it for
+  // everyone. Every member's Commit() returns the batch's COMMIT result, so
+  // OK still means durable. Version checks stay valid: writers are
+  // serialised on one connection and see the batch's earlier writes.
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
-    std::unique_lock<std::mutex> lock(write_mu_);
+    bool begin_batch = false;
     {
-      SQ_ASSIGN_OR_RETURN(
-          Stmt begin,
-          writer_->Prepare("BEGIN IMMEDIATE", "begin write transaction"));
-      SQ_RETURN_IF_ERROR(begin.Run());
+      std::unique_lock<std::mutex> lock(write_mu_);
+      ++writers_waiting_;
+      if (lingering_) linger_cv_.notify_one();
+      write_cv_.wait(lock, [this] { return !writer_owned_; });
+      --writers_waiting_;
+      writer_owned_ = true;
+      begin_batch = batch_ == nullptr;
+      if (begin_batch) batch_ = std::make_shared<WriteBatch>();
+    }
+    absl::Status status;
+    if (begin_batch) {
+      status = RunOnWriter("BEGIN IMMEDIATE", "begin write transaction");
+      if (!status.ok()) {
+        std::lock_guard<std::mutex> lock(write_mu_);
+        batch_ = nullptr;
+      }
+    }
+    if (status.ok())
+      status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+    if (!status.ok()) {
+      FinishWrite(/*joined=*/false).IgnoreError();
+      return status;
     }
     return std::unique_ptr<Transaction>(
-        new SqliteTransaction(this, writer_.get(), nullptr, std::move(lock)));
+        new SqliteTransaction(this, writer_.get(), nullptr));
+  }
+
+  // Ends the writer's current write transaction, whose savepoint is already
+  // released (`joined`: its work is part of the batch) or rolled back. For a
+  // joined transaction, returns once the batch is committed, with the
+  // COMMIT's status. Called by the writer's owner only.
+  absl::Status FinishWrite(bool joined) {
+    std::unique_lock<std::mutex> lock(write_mu_);
+    std::shared_ptr<WriteBatch> batch = batch_;
+    if (batch == nullptr) {  // BEGIN failed
+      ReleaseWriterLocked();
+      return absl::OkStatus();
+    }
+    if (sqlite3_get_autocommit(writer_->db()) != 0) {
+      // SQLite rolled the whole batch back itself (an I/O error, say).
+      CompleteBatchLocked(absl::InternalError(
+          "sqlite store: the write batch was rolled back by SQLite"));
+      return joined ? batch->status : absl::OkStatus();
+    }
+    if (joined) ++batch_members_;
+    if (joined && writers_waiting_ == 0 && batch_members_ < kMaxBatchMembers &&
+        Clock::now() - last_commit_ < kBusyWindow) {
+      // Writes are arriving back to back: give the next writer a moment to
+      // join the batch rather than committing one transaction at a time.
+      lingering_ = true;
+      linger_cv_.wait_for(lock, kLinger,
+                          [this] { return writers_waiting_ > 0; });
+      lingering_ = false;
+    }
+    if (writers_waiting_ > 0 && batch_members_ < kMaxBatchMembers) {
+      ReleaseWriterLocked();
+      if (!joined) return absl::OkStatus();
+      write_cv_.wait(lock, [&batch] { return batch->done; });
+      return batch->status;
+    }
+    const bool commit = batch_members_ > 0;
+    lock.unlock();
+    absl::Status status = commit ? RunOnWriter("COMMIT", "commit")
+                                 : RunOnWriter("ROLLBACK", "roll back");
+    if (!status.ok() && sqlite3_get_autocommit(writer_->db()) == 0) {
+      // A failed COMMIT may leave the transaction open; end it.
+      RunOnWriter("ROLLBACK", "roll back").IgnoreError();
+    }
+    lock.lock();
+    last_commit_ = Clock::now();
+    CompleteBatchLocked(status);
+    return joined ? status : absl::OkStatus();
   }
 
   void ReturnReader(std::unique_ptr<Conn> conn) {
@@ -648,9 +724,47 @@ class SqliteStore : public Store {
  private:
   absl::Status Migrate();
 
+  struct WriteBatch {
+    bool done = false;    // guarded by write_mu_
+    absl::Status status;  // the COMMIT's; guarded by write_mu_
+  };
+  using Clock = std::chrono::steady_clock;
+  // Bounds the latency a batch adds to its first member.
+  static constexpr int kMaxBatchMembers = 32;
+  // A writer that would commit alone waits up to kLinger for another one when
+  // the previous batch committed less than kBusyWindow ago (an idle store
+  // never waits).
+  static constexpr std::chrono::microseconds kLinger{500};
+  static constexpr std::chrono::milliseconds kBusyWindow{5};
+
+  absl::Status RunOnWriter(const char* sql, const char* op) {
+    SQ_ASSIGN_OR_RETURN(Stmt s, writer_->Prepare(sql, op));
+    return s.Run();
+  }
+  void ReleaseWriterLocked() {
+    writer_owned_ = false;
+    write_cv_.notify_all();
+  }
+  void CompleteBatchLocked(absl::Status status) {
+    batch_->status = std::move(status);
+    batch_->done = true;
+    batch_ = nullptr;
+    batch_members_ = 0;
+    ReleaseWriterLocked();
+  }
+
   const SqliteStoreOptions options_;
+  // Used by the owner of the writer only (see BeginWrite), or by Init.
+  std::unique_ptr<Conn> writer_;
   std::mutex write_mu_;
-  std::unique_ptr<Conn> writer_;  // guarded by write_mu_ after Init
+  std::condition_variable write_cv_;
+  bool writer_owned_ = false;          // guarded by write_mu_
+  int writers_waiting_ = 0;            // in BeginWrite; guarded by write_mu_
+  std::shared_ptr<WriteBatch> batch_;  // open batch; guarded by write_mu_
+  int batch_members_ = 0;   // released savepoints in batch_; by write_mu_
+  bool lingering_ = false;  // guarded by write_mu_
+  std::condition_variable linger_cv_;
+  Clock::time_point last_commit_;  // of the last batch; guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> idle_readers_;  // guarded by pool_mu_
 };
@@ -698,18 +812,44 @@ absl::Status SqliteStore::Migrate() {
 }
 
 SqliteTransaction::~SqliteTransaction() {
+  if (is_write()) {
+    if (!done_) {
+      RollBackSavepoint();
+      store_->FinishWrite(/*joined=*/false).IgnoreError();
+    }
+    return;
+  }
   if (!done_) {
     absl::StatusOr<Stmt> s = conn_->Prepare("ROLLBACK", "roll back");
     if (s.ok()) s->Run().IgnoreError();
   }
-  if (reader_ != nullptr) {
-    if (sqlite3_get_autocommit(reader_->db()) != 0) {
-      store_->ReturnReader(std::move(reader_));
-    }  // else: state unknown; the connection is closed with reader_.
+  if (sqlite3_get_autocommit(reader_->db()) != 0) {
+    store_->ReturnReader(std::move(reader_));
+  }  // else: state unknown; the connection is closed with reader_.
+}
+
+void SqliteTransaction::RollBackSavepoint() {
+  for (const char* sql : {"ROLLBACK TO w", "RELEASE w"}) {
+    absl::StatusOr<Stmt> s = conn_->Prepare(sql, "roll back savepoint");
+    if (s.ok()) s->Run().IgnoreError();
   }
 }
 
 absl::Status SqliteTransaction::Commit() {
+  if (is_write()) {
+    absl::Status status;
+    {
+      SQ_ASSIGN_OR_RETURN(Stmt s, Prepare("RELEASE w", "commit"));
+      status = s.Run();
+    }
+    done_ = true;
+    if (!status.ok()) {
+      RollBackSavepoint();
+      store_->FinishWrite(/*joined=*/false).IgnoreError();
+      return status;
+    }
+    return store_->FinishWrite(/*joined=*/true);
+  }
   SQ_ASSIGN_OR_RETURN(Stmt s, Prepare("COMMIT", "commit"));
   absl::Status status = s.Run();
   if (!status.ok()) {
@@ -764,10 +904,15 @@ absl::Status SqliteTransaction::WriteCaseChildren(int64_t rid, const Case& c,
   }
   for (const std::string& tag : c.tags) {
     SQ_ASSIGN_OR_RETURN(
-        Stmt s, Prepare("INSERT OR IGNORE INTO case_tags(case_rid, tag) "
-                        "VALUES (?, ?)",
+        Stmt s, Prepare("INSERT OR IGNORE INTO case_tags(case_rid, tag, owner, "
+                        "status, created_at) VALUES (?, ?, ?, ?, ?)",
                         "index tag"));
-    SQ_RETURN_IF_ERROR(s.BindInt(rid).BindText(tag).Run());
+    SQ_RETURN_IF_ERROR(s.BindInt(rid)
+                           .BindText(tag)
+                           .BindText(c.owner)
+                           .BindInt(static_cast<int64_t>(c.status))
+                           .BindTime(c.created_at)
+                           .Run());
   }
   for (const std::string& uid : c.assignees) {
     SQ_ASSIGN_OR_RETURN(
@@ -955,12 +1100,40 @@ absl::StatusOr<CasePage> SqliteTransaction::FindCases(const CaseQuery& query) {
   if (per_page == 0 || offset >= page.total) return page;
 
   SqlBuilder b;
-  b.sql = absl::StrCat("SELECT ", kCaseColumns, " FROM cases c");
-  AppendWhere(query.filter, /*with_statuses=*/true, TagMode::kCorrelated, &b);
   const char* dir = query.ascending ? " ASC" : " DESC";
-  absl::StrAppend(&b.sql, " ORDER BY ", SortColumn(query.sort_field), dir,
-                  SortColumnNullable(query.sort_field) ? " NULLS LAST" : "",
-                  ", c.rid", dir, " LIMIT ? OFFSET ?");
+  const CaseFilter& f = query.filter;
+  if (f.tags.size() == 1 && f.owners.size() == 1 && f.statuses.size() == 1 &&
+      query.sort_field == CaseSortField::kCreatedAt) {
+    // The list view: one range of case_tags_page, read in order, one page.
+    b.sql = absl::StrCat("SELECT ", kCaseColumns,
+                         " FROM case_tags t CROSS JOIN cases c ON c.rid = "
+                         "t.case_rid WHERE t.tag = ? AND t.owner = ? AND "
+                         "t.status = ?");
+    b.args.emplace_back(f.tags[0]);
+    b.args.emplace_back(f.owners[0]);
+    b.args.emplace_back(static_cast<int64_t>(f.statuses[0]));
+    CaseFilter rest = f;
+    rest.tags.clear();
+    rest.owners.clear();
+    SqlBuilder where;
+    if (!AppendWhere(rest, /*with_statuses=*/false, TagMode::kCorrelated,
+                     &where)) {
+      return page;
+    }
+    if (!where.sql.empty()) {
+      // " WHERE cond AND ..." -> " AND cond AND ..."
+      absl::StrAppend(&b.sql, " AND ", where.sql.substr(7));
+      for (Arg& a : where.args) b.args.push_back(std::move(a));
+    }
+    absl::StrAppend(&b.sql, " ORDER BY t.created_at", dir, ", t.case_rid", dir,
+                    " LIMIT ? OFFSET ?");
+  } else {
+    b.sql = absl::StrCat("SELECT ", kCaseColumns, " FROM cases c");
+    AppendWhere(f, /*with_statuses=*/true, TagMode::kCorrelated, &b);
+    absl::StrAppend(&b.sql, " ORDER BY ", SortColumn(query.sort_field), dir,
+                    SortColumnNullable(query.sort_field) ? " NULLS LAST" : "",
+                    ", c.rid", dir, " LIMIT ? OFFSET ?");
+  }
   b.args.emplace_back(static_cast<int64_t>(per_page));
   b.args.emplace_back(offset);
   SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "find cases"));
