@@ -450,10 +450,25 @@ ServiceNowConnector::Response ServiceNowConnector::Call(
 // ServiceNow operations.
 
 json ServiceNowConnector::CheckApplication(sdk::Context& ctx) {
-  Response response =
-      Call(ctx, "GET",
-           api_url_ + "/api/" + product_->app_scope + "/elastic_api/health",
-           nullptr, Endpoint::kHealth, "Unable to get application version");
+  Response response;
+  try {
+    response =
+        Call(ctx, "GET",
+             api_url_ + "/api/" + product_->app_scope + "/elastic_api/health",
+             nullptr, Endpoint::kHealth, "Unable to get application version");
+  } catch (const Error& e) {
+    const json& details = e.details();
+    const int status =
+        details.is_object() ? details.value("httpStatus", 0) : 0;
+    if (status != 400 && status != 404) throw;
+    // The instance does not serve the app's REST API: it is not installed.
+    throw Error(Code::kFailedPrecondition,
+                e.message() + " (is the Elastic ServiceNow app, scope " +
+                    product_->app_scope +
+                    ", installed on the instance? Without it only the "
+                    "deprecated Table API mode works)",
+                Retry::kNo, 0, e.details());
+  }
   const json& result = response.body["result"];
   ctx.Log(sdk::LogLevel::kDebug, "ServiceNow: Elastic application " +
                                      GetString(result, "name") + " scope " +
@@ -598,14 +613,19 @@ std::optional<json> ServiceNowConnector::GetIncidentRecord(
 std::optional<json> ServiceNowConnector::FindByCorrelationId(
     sdk::Context& ctx, const std::string& cid) {
   if (TrimSpaces(cid).empty()) throw InvalidParams("Correlation ID is empty.");
+  if (cid.find('^') != std::string::npos) {
+    // '^' separates encoded-query terms; it would change the query.
+    throw InvalidParams("Correlation ID may not contain '^'.");
+  }
   try {
-    Response response =
-        Call(ctx, "GET",
-             api_url_ + "/api/now/v2/table/" + product_->table +
-                 "?sysparm_query=ORDERBYDESCsys_created_on%5Ecorrelation_id=" +
-                 EncodeQueryValue(cid) + "&sysparm_limit=1",
-             nullptr, Endpoint::kTable,
-             "Unable to get incident by correlation ID " + cid);
+    Response response = Call(
+        ctx, "GET",
+        api_url_ + "/api/now/v2/table/" + product_->table + "?sysparm_query=" +
+            EncodeQueryValue("ORDERBYDESCsys_created_on^correlation_id=" +
+                             cid) +
+            "&sysparm_limit=1",
+        nullptr, Endpoint::kTable,
+        "Unable to get incident by correlation ID " + cid);
     const json& result = response.body["result"];
     if (!result.is_array() || result.empty() || !result[0].is_object() ||
         result[0].empty()) {
@@ -793,14 +813,14 @@ json ServiceNowConnector::FindIncidentByCorrelationId(sdk::Context& ctx,
 }
 
 json ServiceNowConnector::GetFields(sdk::Context& ctx) {
-  Response response = Call(
-      ctx, "GET",
-      api_url_ +
-          "/api/now/table/sys_dictionary?sysparm_query=name=task%5EORname=" +
-          product_->table +
-          "%5Einternal_type=string&active=true&array=false&read_only=false"
-          "&sysparm_fields=max_length,element,column_label,mandatory",
-      nullptr, Endpoint::kTable, "Unable to get fields");
+  Response response =
+      Call(ctx, "GET",
+           api_url_ + "/api/now/table/sys_dictionary?sysparm_query=" +
+               EncodeQueryValue(std::string("name=task^ORname=") +
+                                product_->table + "^internal_type=string") +
+               "&active=true&array=false&read_only=false"
+               "&sysparm_fields=max_length,element,column_label,mandatory",
+           nullptr, Endpoint::kTable, "Unable to get fields");
   const json& result = response.body["result"];
   return result.is_array() ? result : json::array();
 }
@@ -812,19 +832,21 @@ json ServiceNowConnector::GetChoices(sdk::Context& ctx, const json& params) {
   }
   std::string elements;
   for (const json& field : params["fields"]) {
-    if (!field.is_string() || field.get<std::string>().empty()) {
-      throw InvalidParams("getChoices fields must be non-empty strings");
+    if (!field.is_string() || field.get<std::string>().empty() ||
+        field.get<std::string>().find('^') != std::string::npos) {
+      throw InvalidParams(
+          "getChoices fields must be non-empty strings without '^'");
     }
-    elements += elements.empty() ? "%5Eelement=" : "%5EORelement=";
-    elements += EncodeQueryValue(field.get<std::string>());
+    elements += elements.empty() ? "^element=" : "^ORelement=";
+    elements += field.get<std::string>();
   }
-  Response response = Call(
-      ctx, "GET",
-      api_url_ + "/api/now/table/sys_choice?sysparm_query=name=task%5EORname=" +
-          product_->table + elements +
-          "%5Elanguage=en&sysparm_fields=label,value,dependent_value,"
-          "element",
-      nullptr, Endpoint::kTable, "Unable to get choices");
+  Response response =
+      Call(ctx, "GET",
+           api_url_ + "/api/now/table/sys_choice?sysparm_query=" +
+               EncodeQueryValue(std::string("name=task^ORname=") +
+                                product_->table + elements + "^language=en") +
+               "&sysparm_fields=label,value,dependent_value,element",
+           nullptr, Endpoint::kTable, "Unable to get choices");
   const json& result = response.body["result"];
   return result.is_array() ? result : json::array();
 }

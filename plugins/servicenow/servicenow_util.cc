@@ -79,7 +79,7 @@ std::string UrlEncode(std::string_view value) {
 }
 
 std::string EncodeQueryValue(std::string_view value) {
-  return PercentEncode(value, "=,");
+  return PercentEncode(value, ",");
 }
 
 std::optional<std::string> ServiceNowTimeToIso(std::string_view value) {

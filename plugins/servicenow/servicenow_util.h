@@ -22,10 +22,9 @@ std::string Base64Encode(std::string_view data);
 // query values).
 std::string UrlEncode(std::string_view value);
 
-// Percent-encodes a value interpolated into a ServiceNow encoded query
-// (sysparm_query): like UrlEncode, but keeps '=' and ',' readable. '^' (the
-// query separator) inside a value is encoded so a value cannot inject
-// conditions.
+// Percent-encodes a ServiceNow encoded query (sysparm_query) or field list
+// for a URL: like UrlEncode, but keeps ',' readable. '^' and '=' are encoded
+// (%5E, %3D); ServiceNow decodes them before parsing the query.
 std::string EncodeQueryValue(std::string_view value);
 
 // "YYYY-MM-DD HH:MM:SS" (ServiceNow, UTC) -> "YYYY-MM-DDTHH:MM:SS.000Z";
