@@ -352,6 +352,7 @@ std::string ServiceNowConnector::RequestAccessToken(sdk::Context& ctx) {
                   {"method", "post"},
                   {"endpoint", "oauth"}};
   if (!parsed.is_discarded()) details["response"] = parsed;
+  details["service_message"] = err + ": " + reason;
   throw Error(code,
               kPrefix + context + ". Error: " + err + " Reason: " + reason +
                   Suffix(std::to_string(response.status), "post", kEndpoint),
@@ -421,6 +422,8 @@ ServiceNowConnector::Response ServiceNowConnector::Call(
                     {"method", Lower(method)},
                     {"endpoint", EndpointName(endpoint_id)}};
     if (!service_error.is_null()) details["serviceError"] = service_error;
+    // ServiceNow's own words, for ExecuteConnector's service_message.
+    details["service_message"] = reason;
     throw Error(code,
                 kPrefix + context +
                     ". Error: Request failed with status code " + status_text +
@@ -441,7 +444,11 @@ ServiceNowConnector::Response ServiceNowConnector::Call(
                 Retry::kNo, 0,
                 json{{"httpStatus", response.status},
                      {"method", Lower(method)},
-                     {"endpoint", EndpointName(endpoint_id)}});
+                     {"endpoint", EndpointName(endpoint_id)},
+                     {"service_message",
+                      "There is an issue with your Service Now Instance. "
+                      "Please check " +
+                          UrlHost(api_url_) + "."}});
   }
   return Response{response.status, std::move(parsed)};
 }
@@ -458,8 +465,7 @@ json ServiceNowConnector::CheckApplication(sdk::Context& ctx) {
              nullptr, Endpoint::kHealth, "Unable to get application version");
   } catch (const Error& e) {
     const json& details = e.details();
-    const int status =
-        details.is_object() ? details.value("httpStatus", 0) : 0;
+    const int status = details.is_object() ? details.value("httpStatus", 0) : 0;
     if (status != 400 && status != 404) throw;
     // The instance does not serve the app's REST API: it is not installed.
     throw Error(Code::kFailedPrecondition,

@@ -1,8 +1,8 @@
 // The ServiceNow plugin (build/plugins/servicenow.so) loaded by the real
 // plugin host and run against FakeServiceNow over real loopback HTTP through
-// the libcurl HttpClient: every sub-action in import-set and Table API mode,
-// Basic and OAuth (JWT bearer) auth, token caching/expiry/purge, validation
-// rules and failure classes.
+// the server's CurlHostHttp over the libcurl HttpClient: every sub-action in
+// import-set and Table API mode, Basic and OAuth (JWT bearer) auth, token
+// caching/expiry/purge, validation rules and failure classes.
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +13,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/http/http_client.h"
-#include "server/plugin_host/host_http.h"
+#include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
 #include "server/plugin_host/token_cache.h"
 #include "tests/abi/test_keys.h"
@@ -33,46 +33,6 @@ using testing::FakeServiceNow;
 using testing::FakeServiceNowOptions;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-// Test-only HostHttp over the libcurl client (the server's adapter lives in
-// the connectors component; until it is merged this one stands in).
-class CurlHostHttp : public plugin_host::HostHttp {
- public:
-  CurlHostHttp() {
-    http::HttpClientOptions options;
-    options.egress.allowed_private_cidrs = {"127.0.0.1/32"};
-    options.response_timeout = absl::Seconds(10);
-    client_ = *http::HttpClient::Create(options);
-  }
-  plugin_host::HostHttpResult Send(
-      const plugin_host::HostHttpRequest& request) override {
-    http::HttpRequest out;
-    out.method = request.method;
-    out.url = request.url;
-    out.headers = request.headers;
-    out.body = request.body;
-    absl::Time deadline = request.deadline;
-    if (request.timeout > absl::ZeroDuration()) {
-      deadline = std::min(deadline, absl::Now() + request.timeout);
-    }
-    if (deadline != absl::InfiniteFuture()) out.deadline = deadline;
-    plugin_host::HostHttpResult result;
-    absl::StatusOr<http::HttpResponse> response = client_->Send(out);
-    if (!response.ok()) {
-      result.status = response.status();
-      result.retryable = absl::IsUnavailable(result.status) ||
-                         absl::IsDeadlineExceeded(result.status);
-      return result;
-    }
-    result.response.status = response->status;
-    result.response.headers = response->headers;
-    result.response.body = response->body;
-    return result;
-  }
-
- private:
-  std::unique_ptr<http::HttpClient> client_;
-};
 
 // A token cache whose clock can be moved forward, to expire tokens without
 // sleeping.
@@ -111,13 +71,20 @@ const test_keys::TestKey& Key() {
 class ServiceNowPluginTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    http::HttpClientOptions http_options;
+    http_options.egress.allowed_private_cidrs = {"127.0.0.1/32"};
+    http_options.response_timeout = absl::Seconds(10);
+    auto client = http::HttpClient::Create(http_options);
+    ASSERT_TRUE(client.ok()) << client.status();
+    client_ = *std::move(client);
+    http_ = std::make_unique<plugin_host::CurlHostHttp>(client_.get());
     FakeServiceNowOptions options;
     options.jwt_public_key_pem = Key().public_pem;
     options.token_expires_in_seconds = 1800;
     sn_ = std::make_unique<FakeServiceNow>(options);
     sn_->Start();
     plugin_host::LoaderOptions loader;
-    loader.services.http = &http_;
+    loader.services.http = http_.get();
     loader.services.token_cache = &tokens_;
     auto module =
         plugin_host::LoadPluginFile(CASEBRIDGE_SERVICENOW_PLUGIN, loader);
@@ -195,7 +162,8 @@ class ServiceNowPluginTest : public ::testing::Test {
     return v + ".000Z";
   }
 
-  CurlHostHttp http_;
+  std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<plugin_host::CurlHostHttp> http_;
   ClockedTokenCache tokens_;
   std::unique_ptr<FakeServiceNow> sn_;
   std::shared_ptr<PluginModule> module_;
