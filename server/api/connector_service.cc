@@ -22,14 +22,16 @@ v1::MappingActionType MappingAction(const std::string& action) {
   return v1::MAPPING_ACTION_TYPE_UNSPECIFIED;
 }
 
-void TypeToProto(const connectors::ConnectorTypeView& in, v1::ConnectorType* out) {
+void TypeToProto(const connectors::ConnectorTypeView& in,
+                 v1::ConnectorType* out) {
   const plugin_host::ConnectorTypeInfo& info = *in.info;
   out->set_id(info.id);
   out->set_name(info.name);
   // No licensing: enabled is enabled_in_config.
   out->set_enabled(in.enabled_in_config);
   out->set_enabled_in_config(in.enabled_in_config);
-  for (const auto& f : info.supported_features) out->add_supported_feature_ids(f);
+  for (const auto& f : info.supported_features)
+    out->add_supported_feature_ids(f);
   JsonToStruct(info.config_schema, out->mutable_config_schema());
   JsonToStruct(info.secrets_schema, out->mutable_secrets_schema());
   for (const auto& sub : info.sub_actions) {
@@ -44,17 +46,20 @@ void TypeToProto(const connectors::ConnectorTypeView& in, v1::ConnectorType* out
     mapping->set_action_type(MappingAction(m.action));
   }
   v1::PluginInfo* plugin = out->mutable_plugin();
-  plugin->set_file(std::filesystem::path(in.module->path()).filename().string());
+  plugin->set_file(
+      std::filesystem::path(in.module->path()).filename().string());
   plugin->set_version(in.module->version());
   plugin->set_abi_version(
       absl::StrCat(in.module->abi_major(), ".", in.module->abi_minor()));
 }
 
-void ResultToProto(const connectors::ExecuteResult& in, v1::ConnectorExecuteResult* out) {
+void ResultToProto(const connectors::ExecuteResult& in,
+                   v1::ConnectorExecuteResult* out) {
   out->set_status(in.ok ? v1::CONNECTOR_EXECUTE_STATUS_OK
                         : v1::CONNECTOR_EXECUTE_STATUS_ERROR);
   out->set_connector_id(in.connector_id);
-  if (in.ok && !in.data.is_discarded()) JsonToValue(in.data, out->mutable_data());
+  if (in.ok && !in.data.is_discarded())
+    JsonToValue(in.data, out->mutable_data());
   out->set_message(in.message);
   out->set_service_message(in.service_message);
   out->set_retry(in.retry);
@@ -65,7 +70,8 @@ connectors::ExecuteOptions OptionsFor(grpc::ServerContext* ctx) {
   connectors::ExecuteOptions options;
   const auto deadline = ctx->deadline();
   // gRPC reports "no deadline" as a far-future time point.
-  if (deadline < std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+  if (deadline <
+      std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
     options.deadline = absl::FromChrono(deadline);
   }
   options.is_cancelled = [ctx] { return ctx->IsCancelled(); };
@@ -115,21 +121,22 @@ grpc::Status ConnectorServiceImpl::CreateConnector(
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorServiceImpl::GetConnector(grpc::ServerContext*,
-                                                const v1::GetConnectorRequest* request,
-                                                v1::GetConnectorResponse* response) {
+grpc::Status ConnectorServiceImpl::GetConnector(
+    grpc::ServerContext*, const v1::GetConnectorRequest* request,
+    v1::GetConnectorResponse* response) {
   auto connector = manager_->Get(request->id());
   if (!connector.ok()) return ToGrpcStatus(connector.status());
   ConnectorToProto(*connector, response->mutable_connector());
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorServiceImpl::ListConnectors(grpc::ServerContext*,
-                                                  const v1::ListConnectorsRequest*,
-                                                  v1::ListConnectorsResponse* response) {
+grpc::Status ConnectorServiceImpl::ListConnectors(
+    grpc::ServerContext*, const v1::ListConnectorsRequest*,
+    v1::ListConnectorsResponse* response) {
   auto connectors = manager_->List();
   if (!connectors.ok()) return ToGrpcStatus(connectors.status());
-  for (const auto& c : *connectors) ConnectorToProto(c, response->add_connectors());
+  for (const auto& c : *connectors)
+    ConnectorToProto(c, response->add_connectors());
   return grpc::Status::OK;
 }
 
@@ -167,12 +174,12 @@ grpc::Status ConnectorServiceImpl::ExecuteConnector(
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorServiceImpl::TestConnector(grpc::ServerContext* ctx,
-                                                 const v1::TestConnectorRequest* request,
-                                                 v1::TestConnectorResponse* response) {
-  auto result = manager_->Test(request->connector_type_id(),
-                               StructToJson(request->config()),
-                               StructToJson(request->secrets()), OptionsFor(ctx));
+grpc::Status ConnectorServiceImpl::TestConnector(
+    grpc::ServerContext* ctx, const v1::TestConnectorRequest* request,
+    v1::TestConnectorResponse* response) {
+  auto result = manager_->Test(
+      request->connector_type_id(), StructToJson(request->config()),
+      StructToJson(request->secrets()), OptionsFor(ctx));
   if (!result.ok()) return ToGrpcStatus(result.status());
   ResultToProto(*result, response->mutable_result());
   return grpc::Status::OK;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "server/util/log.h"
 #include "yaml-cpp/yaml.h"
 
@@ -303,6 +304,7 @@ absl::StatusOr<EncryptionKeys> ResolveEncryptionKeys(const Config& config) {
   if (const char* env_old = std::getenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS");
       env_old != nullptr && *env_old != '\0') {
     for (absl::string_view k : absl::StrSplit(env_old, ',', absl::SkipWhitespace())) {
+      k = absl::StripAsciiWhitespace(k);
       keys.old_keys.emplace_back(k.data(), k.size());
     }
   }

@@ -126,21 +126,23 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
   m->tokens_ = tokens;
   m->options_ = std::move(options);
   m->instances_ = std::make_shared<InstanceCache>();
-  m->pool_ = std::make_unique<WorkerPool>(std::max(1, m->options_.execute_threads));
+  m->pool_ =
+      std::make_unique<WorkerPool>(std::max(1, m->options_.execute_threads));
 
   for (const auto& ref : plugins->ConnectorTypes()) {
     auto entry = std::make_unique<TypeEntry>();
     entry->module = ref.module;
     entry->info = ref.type;
-    entry->enabled_in_config =
-        IsTypeEnabledInConfig(m->options_.enabled_connector_types, ref.type->id);
-    auto compile = [&](const nlohmann::json& schema, const std::string& what)
-        -> std::shared_ptr<const JsonSchema> {
+    entry->enabled_in_config = IsTypeEnabledInConfig(
+        m->options_.enabled_connector_types, ref.type->id);
+    auto compile =
+        [&](const nlohmann::json& schema,
+            const std::string& what) -> std::shared_ptr<const JsonSchema> {
       auto compiled = JsonSchema::Compile(schema);
       if (compiled.ok()) return *compiled;
       entry->schema_error = absl::FailedPreconditionError(
-          absl::StrCat("connector type ", ref.type->id, " has an invalid ", what,
-                       " schema: ", compiled.status().message()));
+          absl::StrCat("connector type ", ref.type->id, " has an invalid ",
+                       what, " schema: ", compiled.status().message()));
       log::Error(kLog, entry->schema_error.message());
       return JsonSchema::Compile(nlohmann::json::object()).value();
     };
@@ -157,16 +159,19 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
   // them in memory.
   unsigned char raw[32];
   if (RAND_bytes(raw, sizeof(raw)) != 1) {
-    return absl::InternalError("cannot generate a key for preconfigured secrets");
+    return absl::InternalError(
+        "cannot generate a key for preconfigured secrets");
   }
   std::string local_key;
-  for (unsigned char c : raw) absl::StrAppend(&local_key, absl::Hex(c, absl::kZeroPad2));
+  for (unsigned char c : raw)
+    absl::StrAppend(&local_key, absl::Hex(c, absl::kZeroPad2));
   ASSIGN_OR_RETURN(m->preconfigured_box_, SecretBox::Create(local_key, {}));
   Wipe(local_key);
 
   const absl::Time now = absl::Now();
   for (PreconfiguredConnectorSpec& spec : m->options_.preconfigured) {
-    const std::string where = absl::StrCat("preconfigured connector \"", spec.id, "\"");
+    const std::string where =
+        absl::StrCat("preconfigured connector \"", spec.id, "\"");
     if (!IsValidConnectorId(spec.id)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": invalid id"));
     }
@@ -178,9 +183,11 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
     }
     ValidationErrors errors;
     if (Trimmed(spec.name).empty()) errors.Add("name", "must not be empty");
-    absl::Status s = m->ValidateConnectorInput(*type, spec.config, spec.secrets, &errors);
+    absl::Status s =
+        m->ValidateConnectorInput(*type, spec.config, spec.secrets, &errors);
     if (s.ok()) s = errors.ToStatus();
-    if (!s.ok()) return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
+    if (!s.ok())
+      return absl::Status(s.code(), absl::StrCat(where, ": ", s.message()));
     auto p = std::make_unique<Preconfigured>();
     std::string plain = spec.secrets.dump();
     WipeJson(spec.secrets);
@@ -194,8 +201,9 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
     m->preconfigured_.push_back(std::move(p));
   }
   m->options_.preconfigured.clear();
-  std::sort(m->preconfigured_.begin(), m->preconfigured_.end(),
-            [](const auto& a, const auto& b) { return a->spec.id < b->spec.id; });
+  std::sort(
+      m->preconfigured_.begin(), m->preconfigured_.end(),
+      [](const auto& a, const auto& b) { return a->spec.id < b->spec.id; });
   return m;
 }
 
@@ -241,8 +249,9 @@ absl::Status ConnectorManager::ValidateConnectorInput(
       plugin_host::ValidateConfig(*type.module, type.info->id, config, secrets);
   if (hook.ok()) return absl::OkStatus();
   if (hook.code() == absl::StatusCode::kInvalidArgument) {
-    errors->Add("config", absl::StrCat("error validating connector type config: ",
-                                       hook.message()));
+    errors->Add("config",
+                absl::StrCat("error validating connector type config: ",
+                             hook.message()));
     return absl::OkStatus();
   }
   return hook;
@@ -257,9 +266,8 @@ ConnectorView ConnectorManager::ViewOf(const store::Connector& c) const {
   v.is_deprecated = IsDeprecatedConnector(c.connector_type_id, c.config);
   const TypeEntry* type = FindType(c.connector_type_id);
   v.is_missing_secrets =
-      c.is_missing_secrets ||
-      (c.sealed_secrets.empty() && type != nullptr &&
-       type->secrets_schema->HasRequiredProperties());
+      c.is_missing_secrets || (c.sealed_secrets.empty() && type != nullptr &&
+                               type->secrets_schema->HasRequiredProperties());
   v.created_at = c.created_at;
   v.updated_at = c.updated_at;
   return v;
@@ -272,7 +280,8 @@ ConnectorView ConnectorManager::ViewOf(const Preconfigured& p) const {
   v.name = p.spec.name;
   v.config = nullptr;  // Kibana omits config for preconfigured connectors
   v.is_preconfigured = true;
-  v.is_deprecated = IsDeprecatedConnector(p.spec.connector_type_id, p.spec.config);
+  v.is_deprecated =
+      IsDeprecatedConnector(p.spec.connector_type_id, p.spec.config);
   v.created_at = p.created_at;
   v.updated_at = p.created_at;
   return v;
@@ -280,13 +289,6 @@ ConnectorView ConnectorManager::ViewOf(const Preconfigured& p) const {
 
 void ConnectorManager::DropInstance(const std::string& id) {
   instances_->Drop(id);
-}
-
-void ConnectorManager::PurgeTokens(const std::string& id) {
-  if (tokens_ == nullptr) return;
-  if (absl::Status s = tokens_->Purge(id); !s.ok()) {
-    log::Warn(kLog, "cannot purge cached tokens of connector ", id, ": ", s.message());
-  }
 }
 
 absl::StatusOr<ConnectorView> ConnectorManager::Create(
@@ -304,9 +306,10 @@ absl::StatusOr<ConnectorView> ConnectorManager::Create(
   RETURN_IF_ERROR(errors.ToStatus());
   const TypeEntry* type = FindType(params.connector_type_id);
   if (type == nullptr) {
-    return InvalidField("connector_type_id",
-                        absl::StrCat("connector type ", params.connector_type_id,
-                                     " is not registered (no loaded plugin provides it)"));
+    return InvalidField(
+        "connector_type_id",
+        absl::StrCat("connector type ", params.connector_type_id,
+                     " is not registered (no loaded plugin provides it)"));
   }
   if (!type->enabled_in_config) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -322,7 +325,8 @@ absl::StatusOr<ConnectorView> ConnectorManager::Create(
     // Seal reports the missing key and how to configure one.
     return box_->Seal("", id).status();
   }
-  RETURN_IF_ERROR(ValidateConnectorInput(*type, params.config, params.secrets, &errors));
+  RETURN_IF_ERROR(
+      ValidateConnectorInput(*type, params.config, params.secrets, &errors));
   RETURN_IF_ERROR(errors.ToStatus());
 
   store::Connector c;
@@ -339,7 +343,8 @@ absl::StatusOr<ConnectorView> ConnectorManager::Create(
   ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
   absl::Status s = txn->InsertConnector(c);
   if (s.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(absl::StrCat("connector ", id, " already exists"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("connector ", id, " already exists"));
   }
   RETURN_IF_ERROR(s);
   RETURN_IF_ERROR(txn->Commit());
@@ -352,7 +357,8 @@ absl::StatusOr<ConnectorView> ConnectorManager::Get(std::string_view id) {
   ASSIGN_OR_RETURN(auto txn, store_->BeginRead());
   absl::StatusOr<store::Connector> c = txn->GetConnector(id);
   if (absl::IsNotFound(c.status())) {
-    return absl::NotFoundError(absl::StrCat("connector ", std::string(id), " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("connector ", std::string(id), " not found"));
   }
   if (!c.ok()) return c.status();
   return ViewOf(*c);
@@ -366,7 +372,8 @@ absl::StatusOr<std::vector<ConnectorView>> ConnectorManager::List() {
   for (const auto& c : stored) out.push_back(ViewOf(c));
   for (const auto& p : preconfigured_) out.push_back(ViewOf(*p));
   for (ConnectorView& v : out) {
-    ASSIGN_OR_RETURN(v.referenced_by_count, txn->CountConnectorReferences(v.id));
+    ASSIGN_OR_RETURN(v.referenced_by_count,
+                     txn->CountConnectorReferences(v.id));
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.name != b.name ? a.name < b.name : a.id < b.id;
@@ -377,9 +384,10 @@ absl::StatusOr<std::vector<ConnectorView>> ConnectorManager::List() {
 absl::StatusOr<ConnectorView> ConnectorManager::Update(
     const UpdateConnectorParams& params) {
   if (FindPreconfigured(params.id) != nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "preconfigured connector ", params.id,
-        " cannot be updated; change it in the config file (connectors.preconfigured)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("preconfigured connector ", params.id,
+                     " cannot be updated; change it in the config file "
+                     "(connectors.preconfigured)"));
   }
   ValidationErrors errors;
   if (Trimmed(params.name).empty()) errors.Add("name", "must not be empty");
@@ -390,16 +398,17 @@ absl::StatusOr<ConnectorView> ConnectorManager::Update(
     ASSIGN_OR_RETURN(auto read, store_->BeginRead());
     absl::StatusOr<store::Connector> c = read->GetConnector(params.id);
     if (absl::IsNotFound(c.status())) {
-      return absl::NotFoundError(absl::StrCat("connector ", params.id, " not found"));
+      return absl::NotFoundError(
+          absl::StrCat("connector ", params.id, " not found"));
     }
     if (!c.ok()) return c.status();
     existing = *std::move(c);
   }
   const TypeEntry* type = FindType(existing.connector_type_id);
   if (type == nullptr) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("connector type ", existing.connector_type_id,
-                     " of connector ", params.id, " is not provided by any loaded plugin"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connector type ", existing.connector_type_id, " of connector ",
+        params.id, " is not provided by any loaded plugin"));
   }
   if (!type->enabled_in_config) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -407,7 +416,8 @@ absl::StatusOr<ConnectorView> ConnectorManager::Update(
         " is disabled in the config (connectors.enabled_connector_types)"));
   }
   if (!box_->has_key()) return box_->Seal("", params.id).status();
-  RETURN_IF_ERROR(ValidateConnectorInput(*type, params.config, params.secrets, &errors));
+  RETURN_IF_ERROR(
+      ValidateConnectorInput(*type, params.config, params.secrets, &errors));
   RETURN_IF_ERROR(errors.ToStatus());
 
   store::Connector c = existing;
@@ -419,15 +429,18 @@ absl::StatusOr<ConnectorView> ConnectorManager::Update(
   if (!sealed.ok()) return sealed.status();
   c.sealed_secrets = *std::move(sealed);
   c.is_missing_secrets = false;
-  c.updated_at = std::max(absl::Now(), existing.updated_at + absl::Microseconds(1));
+  c.updated_at =
+      std::max(absl::Now(), existing.updated_at + absl::Microseconds(1));
   ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
   absl::Status s = txn->UpdateConnector(c);
   if (absl::IsNotFound(s)) {
-    return absl::NotFoundError(absl::StrCat("connector ", params.id, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("connector ", params.id, " not found"));
   }
   RETURN_IF_ERROR(s);
+  // Cached tokens belong to the old credentials.
+  RETURN_IF_ERROR(txn->DeleteCachedTokens(c.id));
   RETURN_IF_ERROR(txn->Commit());
-  PurgeTokens(c.id);
   DropInstance(c.id);
   log::Info(kLog, "updated connector ", c.id);
   return ViewOf(c);
@@ -436,9 +449,10 @@ absl::StatusOr<ConnectorView> ConnectorManager::Update(
 absl::StatusOr<int64_t> ConnectorManager::Delete(std::string_view id_view) {
   const std::string id(id_view);
   if (FindPreconfigured(id) != nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "preconfigured connector ", id,
-        " cannot be deleted; remove it from the config file (connectors.preconfigured)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("preconfigured connector ", id,
+                     " cannot be deleted; remove it from the config file "
+                     "(connectors.preconfigured)"));
   }
   ASSIGN_OR_RETURN(auto txn, store_->BeginWrite());
   ASSIGN_OR_RETURN(int64_t references, txn->CountConnectorReferences(id));
@@ -447,15 +461,16 @@ absl::StatusOr<int64_t> ConnectorManager::Delete(std::string_view id_view) {
     return absl::NotFoundError(absl::StrCat("connector ", id, " not found"));
   }
   RETURN_IF_ERROR(s);
+  RETURN_IF_ERROR(txn->DeleteCachedTokens(id));
   RETURN_IF_ERROR(txn->Commit());
-  PurgeTokens(id);
   DropInstance(id);
   log::Info(kLog, "deleted connector ", id, " (", references,
             " cases and configurations still referenced it)");
   return references;
 }
 
-absl::Time ConnectorManager::EffectiveDeadline(absl::Time caller_deadline) const {
+absl::Time ConnectorManager::EffectiveDeadline(
+    absl::Time caller_deadline) const {
   const absl::Time now = absl::Now();
   absl::Time deadline = now + options_.execute_timeout;
   if (caller_deadline < deadline) {
@@ -501,25 +516,28 @@ ExecuteResult ConnectorManager::RunOnPool(
   if (!slot->done) {
     slot->abandoned = true;
     if (caller_gone) {
-      return ErrorResult(std::move(connector_id),
-                         "the caller cancelled the call; the connector run was abandoned",
-                         true);
+      return ErrorResult(
+          std::move(connector_id),
+          "the caller cancelled the call; the connector run was abandoned",
+          true);
     }
     log::Warn(kLog, "connector ", connector_id,
               " did not finish by its deadline; its plugin call keeps a worker "
               "thread until it returns");
-    return ErrorResult(std::move(connector_id),
-                       "DEADLINE_EXCEEDED: the connector did not finish before its "
-                       "deadline (connectors.execute_timeout_ms or the call deadline)",
-                       true);
+    return ErrorResult(
+        std::move(connector_id),
+        "DEADLINE_EXCEEDED: the connector did not finish before its "
+        "deadline (connectors.execute_timeout_ms or the call deadline)",
+        true);
   }
-  absl::StatusOr<plugin_host::ExecuteOutcome> outcome = std::move(slot->outcome);
+  absl::StatusOr<plugin_host::ExecuteOutcome> outcome =
+      std::move(slot->outcome);
   lock.unlock();
 
   if (!outcome.ok()) {
     // The host refused the call or the plugin broke the contract.
-    return ErrorResult(std::move(connector_id), std::string(outcome.status().message()),
-                       false);
+    return ErrorResult(std::move(connector_id),
+                       std::string(outcome.status().message()), false);
   }
   ExecuteResult r;
   r.connector_id = std::move(connector_id);
@@ -579,8 +597,9 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Execute(
   }
   const TypeEntry* type = FindType(type_id);
   if (type == nullptr) {
-    return ErrorResult(id, absl::StrCat("connector type ", type_id,
-                                        " is not provided by any loaded plugin"));
+    return ErrorResult(id,
+                       absl::StrCat("connector type ", type_id,
+                                    " is not provided by any loaded plugin"));
   }
   if (!type->enabled_in_config) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -592,21 +611,26 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Execute(
   if (schema == type->params_schemas.end()) {
     std::vector<std::string> known;
     for (const auto& s : type->info->sub_actions) known.push_back(s.name);
-    return ErrorResult(id, absl::StrCat("error validating action params: unknown sub-action \"",
-                                        sub, "\" for connector type ", type_id,
-                                        " (known: ", absl::StrJoin(known, ", "), ")"));
+    return ErrorResult(
+        id,
+        absl::StrCat("error validating action params: unknown sub-action \"",
+                     sub, "\" for connector type ", type_id,
+                     " (known: ", absl::StrJoin(known, ", "), ")"));
   }
   ValidationErrors errors;
   schema->second->Validate(params, "sub_action_params", &errors);
   if (absl::Status s = errors.ToStatus(); !s.ok()) {
-    return ErrorResult(id, absl::StrCat("error validating action params: ", s.message()));
+    return ErrorResult(
+        id, absl::StrCat("error validating action params: ", s.message()));
   }
   if (missing_secrets) {
-    return ErrorResult(id, absl::StrCat("connector ", id,
-                                        " is missing its secrets; update it with them"));
+    return ErrorResult(
+        id, absl::StrCat("connector ", id,
+                         " is missing its secrets; update it with them"));
   }
 
-  std::shared_ptr<plugin_host::PluginInstance> instance = instances_->Find(id, version);
+  std::shared_ptr<plugin_host::PluginInstance> instance =
+      instances_->Find(id, version);
   std::string plain_secrets;
   if (instance == nullptr && !sealed.empty()) {
     absl::StatusOr<std::string> opened = box->Open(sealed, id);
@@ -614,27 +638,30 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Execute(
     plain_secrets = *std::move(opened);
   }
   const absl::Time deadline = EffectiveDeadline(options.deadline);
-  auto call = [instances = instances_, module = type->module, type_id, id, version,
-               config = std::move(config), secrets_text = std::move(plain_secrets),
-               instance, sub,
+  auto call = [instances = instances_, module = type->module, type_id, id,
+               version, config = std::move(config),
+               secrets_text = std::move(plain_secrets), instance, sub,
                params](const plugin_host::CallOptions& call_options) mutable
       -> absl::StatusOr<plugin_host::ExecuteOutcome> {
     if (instance == nullptr) instance = instances->Find(id, version);
     if (instance == nullptr) {
-      nlohmann::json secrets = secrets_text.empty()
-                                   ? nlohmann::json::object()
-                                   : nlohmann::json::parse(secrets_text, nullptr, false);
+      nlohmann::json secrets =
+          secrets_text.empty()
+              ? nlohmann::json::object()
+              : nlohmann::json::parse(secrets_text, nullptr, false);
       Wipe(secrets_text);
       if (secrets.is_discarded()) secrets = nlohmann::json::object();
-      auto created = plugin_host::PluginInstance::Create(module, type_id, id, config,
-                                                         secrets, call_options);
+      auto created = plugin_host::PluginInstance::Create(
+          module, type_id, id, config, secrets, call_options);
       WipeJson(secrets);
       if (!created.ok()) {
-        return absl::Status(created.status().code(),
-                            absl::StrCat("cannot create the connector instance: ",
-                                         created.status().message()));
+        return absl::Status(
+            created.status().code(),
+            absl::StrCat("cannot create the connector instance: ",
+                         created.status().message()));
       }
-      instance = std::shared_ptr<plugin_host::PluginInstance>(std::move(*created));
+      instance =
+          std::shared_ptr<plugin_host::PluginInstance>(std::move(*created));
       instances->Put(id, version, instance);
     }
     Wipe(secrets_text);
@@ -647,12 +674,14 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Test(
     std::string_view connector_type_id, const nlohmann::json& config,
     const nlohmann::json& secrets, const ExecuteOptions& options) {
   const std::string type_id(connector_type_id);
-  if (Trimmed(type_id).empty()) return InvalidField("connector_type_id", "must not be empty");
+  if (Trimmed(type_id).empty())
+    return InvalidField("connector_type_id", "must not be empty");
   const TypeEntry* type = FindType(type_id);
   if (type == nullptr) {
-    return InvalidField("connector_type_id",
-                        absl::StrCat("connector type ", type_id,
-                                     " is not registered (no loaded plugin provides it)"));
+    return InvalidField(
+        "connector_type_id",
+        absl::StrCat("connector type ", type_id,
+                     " is not registered (no loaded plugin provides it)"));
   }
   if (!type->enabled_in_config) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -664,25 +693,27 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Test(
   RETURN_IF_ERROR(errors.ToStatus());
   const std::string test_id = absl::StrCat("test-", NewUuid());
   if (type->info->FindSubAction("handshake") == nullptr) {
-    return ErrorResult(test_id, absl::StrCat("connector type ", type_id,
-                                             " has no \"handshake\" sub-action; the "
-                                             "config and secrets are valid but cannot be "
-                                             "tested against the external system"));
+    return ErrorResult(
+        test_id, absl::StrCat("connector type ", type_id,
+                              " has no \"handshake\" sub-action; the "
+                              "config and secrets are valid but cannot be "
+                              "tested against the external system"));
   }
   StoreTokenCache* tokens = tokens_;
   auto call = [module = type->module, type_id, test_id, config,
                secrets_copy = secrets,
                tokens](const plugin_host::CallOptions& call_options) mutable
       -> absl::StatusOr<plugin_host::ExecuteOutcome> {
-    auto created = plugin_host::PluginInstance::Create(module, type_id, test_id, config,
-                                                       secrets_copy, call_options);
+    auto created = plugin_host::PluginInstance::Create(
+        module, type_id, test_id, config, secrets_copy, call_options);
     WipeJson(secrets_copy);
     if (!created.ok()) {
       return absl::Status(created.status().code(),
                           absl::StrCat("cannot create the connector instance: ",
                                        created.status().message()));
     }
-    auto outcome = (*created)->Execute("handshake", nlohmann::json::object(), call_options);
+    auto outcome = (*created)->Execute("handshake", nlohmann::json::object(),
+                                       call_options);
     created->reset();
     if (tokens != nullptr) tokens->Purge(test_id).IgnoreError();
     return outcome;
@@ -693,7 +724,8 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Test(
   return r;
 }
 
-absl::StatusOr<std::vector<ConnectorView>> ConnectorManager::ListCaseConnectors() {
+absl::StatusOr<std::vector<ConnectorView>>
+ConnectorManager::ListCaseConnectors() {
   ASSIGN_OR_RETURN(std::vector<ConnectorView> all, List());
   std::vector<ConnectorView> out;
   for (ConnectorView& v : all) {

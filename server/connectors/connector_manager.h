@@ -168,7 +168,6 @@ class ConnectorManager {
   ConnectorView ViewOf(const store::Connector& c) const;
   ConnectorView ViewOf(const Preconfigured& p) const;
   void DropInstance(const std::string& id);
-  void PurgeTokens(const std::string& id);
   ExecuteResult RunOnPool(
       std::string connector_id,
       std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(
@@ -181,7 +180,7 @@ class ConnectorManager {
   const SecretBox* box_ = nullptr;
   StoreTokenCache* tokens_ = nullptr;
   ConnectorManagerOptions options_;
-  std::vector<std::unique_ptr<TypeEntry>> types_;  // sorted by id
+  std::vector<std::unique_ptr<TypeEntry>> types_;              // sorted by id
   std::vector<std::unique_ptr<Preconfigured>> preconfigured_;  // by id
   SecretBox preconfigured_box_;  // process-local key
   std::shared_ptr<InstanceCache> instances_;

@@ -38,9 +38,7 @@ void CheckNoEmptyStrings(const nlohmann::json& value,
     const std::string prefix(field_prefix);
     for (const auto& [key, item] : value.items()) {
       CheckNoEmptyStrings(
-          item,
-          prefix.empty() ? key : absl::StrCat(prefix, ".", key),
-          errors);
+          item, prefix.empty() ? key : absl::StrCat(prefix, ".", key), errors);
     }
   } else if (value.is_array()) {
     for (size_t i = 0; i < value.size(); ++i) {

@@ -1,3 +1,6 @@
+// valijson aborts the process on a bad schema unless built to throw.
+#define VALIJSON_USE_EXCEPTIONS 1
+
 #include "server/connectors/json_schema.h"
 
 #include <exception>
@@ -27,8 +30,8 @@ std::string FieldPath(std::string_view prefix,
     if (inner.size() >= 2 && inner.front() == '[' && inner.back() == ']') {
       inner = inner.substr(1, inner.size() - 2);
     }
-    const bool index = !inner.empty() &&
-                       inner.find_first_not_of("0123456789") == std::string::npos;
+    const bool index = !inner.empty() && inner.find_first_not_of(
+                                             "0123456789") == std::string::npos;
     if (index) {
       absl::StrAppend(&path, "[", inner, "]");
     } else {
@@ -77,8 +80,8 @@ absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
         absl::StrCat("JSON Schema cannot be compiled: ", e.what()));
   }
   auto required = schema.find("required");
-  out->has_required_ = required != schema.end() && required->is_array() &&
-                       !required->empty();
+  out->has_required_ =
+      required != schema.end() && required->is_array() && !required->empty();
   return std::shared_ptr<const JsonSchema>(std::move(out));
 }
 

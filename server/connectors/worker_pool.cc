@@ -32,7 +32,8 @@ int WorkerPool::busy() const {
 void WorkerPool::Run(std::shared_ptr<State> state) {
   std::unique_lock<std::mutex> lock(state->mu);
   while (true) {
-    state->cv.wait(lock, [&] { return state->stopping || !state->queue.empty(); });
+    state->cv.wait(lock,
+                   [&] { return state->stopping || !state->queue.empty(); });
     if (state->stopping) return;
     std::function<void()> task = std::move(state->queue.front());
     state->queue.pop_front();

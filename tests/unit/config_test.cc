@@ -1,0 +1,147 @@
+// Config file parsing of the connectors: and http: sections, and resolution
+// of the secrets keys from the environment and key files.
+#include "server/config/config.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace casebridge::config {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string templ =
+        (fs::temp_directory_path() / "cb-config-XXXXXX").string();
+    dir_ = mkdtemp(templ.data());
+    unsetenv("CASEBRIDGE_ENCRYPTION_KEY");
+    unsetenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS");
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = (fs::path(dir_) / name).string();
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigTest, ParsesConnectorsAndHttpSections) {
+  auto config = LoadConfigFile(Write("c.yaml", R"(
+connectors:
+  enabled_connector_types: [".jira"]
+  execute_timeout_ms: 5000
+  preconfigured:
+    b-jira:
+      name: Jira
+      connector_type_id: .jira
+      config: {apiUrl: "https://x", retries: 3, ratio: 0.5, on: true, quoted: "7", none: ~}
+      secrets: {apiToken: "t"}
+    a-sn:
+      name: SN
+      connector_type_id: .servicenow
+http:
+  allowed_hosts: [jira.example]
+  allowed_private_cidrs: ["10.0.0.0/8"]
+  response_timeout_ms: 1000
+  proxy_headers: {X-Proxy: yes}
+  host_settings:
+    - url: https://jira.example
+      verification_mode: certificate
+      ca_files: [/tmp/ca.pem]
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->connectors.enabled_connector_types, ElementsAre(".jira"));
+  EXPECT_EQ(config->connectors.execute_timeout_ms, 5000);
+  ASSERT_EQ(config->connectors.preconfigured.size(), 2u);
+  EXPECT_EQ(config->connectors.preconfigured[0].id, "a-sn");
+  const PreconfiguredConnector& jira = config->connectors.preconfigured[1];
+  EXPECT_EQ(jira.connector_type_id, ".jira");
+  EXPECT_EQ(jira.config["retries"], 3);
+  EXPECT_EQ(jira.config["ratio"], 0.5);
+  EXPECT_EQ(jira.config["on"], true);
+  EXPECT_EQ(jira.config["quoted"], "7");
+  EXPECT_TRUE(jira.config["none"].is_null());
+  EXPECT_EQ(jira.secrets["apiToken"], "t");
+  EXPECT_THAT(config->http.allowed_hosts, ElementsAre("jira.example"));
+  EXPECT_EQ(config->http.response_timeout_ms, 1000);
+  EXPECT_EQ(config->http.proxy_headers.at("X-Proxy"), "yes");
+  ASSERT_EQ(config->http.host_settings.size(), 1u);
+  EXPECT_EQ(config->http.host_settings[0].verification_mode, "certificate");
+  EXPECT_TRUE(Validate(*config).ok());
+}
+
+TEST_F(ConfigTest, UnknownKeysAndInvalidIdsAreErrors) {
+  auto config = LoadConfigFile(Write("c.yaml", R"(
+connectors:
+  nope: 1
+  preconfigured:
+    constructor: {name: x, connector_type_id: .a}
+    ok: {name: x}
+http:
+  allowed_host: []
+)"));
+  ASSERT_FALSE(config.ok());
+  const std::string message(config.status().message());
+  EXPECT_THAT(message, HasSubstr("unknown key 'connectors.nope'"));
+  EXPECT_THAT(message, HasSubstr("invalid connector id \"constructor\""));
+  EXPECT_THAT(
+      message,
+      HasSubstr("'connectors.preconfigured.ok.connector_type_id' is required"));
+  EXPECT_THAT(message, HasSubstr("unknown key 'http.allowed_host'"));
+}
+
+TEST_F(ConfigTest, ValidateChecksVerificationModes) {
+  Config config;
+  config.http.verification_mode = "sometimes";
+  absl::Status s = Validate(config);
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(std::string(s.message()), HasSubstr("http.verification_mode"));
+}
+
+TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
+  Config config;
+  auto none = ResolveEncryptionKeys(config);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->primary.empty());
+
+  config.connectors.encryption_key_file =
+      Write("key", "  primary-key-from-file \n");
+  config.connectors.old_encryption_keys_file =
+      Write("old", "old-one\n\nold-two\n");
+  auto from_files = ResolveEncryptionKeys(config);
+  ASSERT_TRUE(from_files.ok());
+  EXPECT_EQ(from_files->primary, "primary-key-from-file");
+  EXPECT_THAT(from_files->old_keys, ElementsAre("old-one", "old-two"));
+
+  setenv("CASEBRIDGE_ENCRYPTION_KEY", "primary-from-env", 1);
+  setenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS", "env-old-1, env-old-2", 1);
+  auto from_env = ResolveEncryptionKeys(config);
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(from_env->primary, "primary-from-env");
+  EXPECT_THAT(from_env->old_keys,
+              ElementsAre("old-one", "old-two", "env-old-1", "env-old-2"));
+  unsetenv("CASEBRIDGE_ENCRYPTION_KEY");
+  unsetenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS");
+
+  config.connectors.encryption_key_file = (fs::path(dir_) / "missing").string();
+  auto missing = ResolveEncryptionKeys(config);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("connectors.encryption_key_file"));
+}
+
+}  // namespace
+}  // namespace casebridge::config
