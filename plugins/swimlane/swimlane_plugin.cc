@@ -577,11 +577,12 @@ class SwimlaneConnector : public casebridge::sdk::Connector {
 
  private:
   // Sends one request; returns the response (2xx) or throws through
-  // ThrowStep with `action` as the context. `required` lists keys the JSON
-  // body must carry.
+  // ThrowStep with `action` as the context. With `check_response` the reply
+  // must be JSON carrying the `required` keys (Kibana does not look at the
+  // comment reply at all).
   json Send(const std::string& method, const std::string& url, const json* body,
             const std::vector<std::string>& required, const std::string& action,
-            Context& ctx) const {
+            Context& ctx, bool check_response = true) const {
     ctx.ThrowIfCancelled();
     HttpRequest request;
     request.method = method;
@@ -604,7 +605,7 @@ class SwimlaneConnector : public casebridge::sdk::Connector {
     if (!response.Ok()) {
       ThrowStep(HttpStepError(response), action, config_.app_id);
     }
-    if (response.status == 204) return json::object();
+    if (response.status == 204 || !check_response) return json::object();
     StepError invalid;
     invalid.code = Code::kUnknown;
     std::string content_type =
@@ -722,7 +723,7 @@ class SwimlaneConnector : public casebridge::sdk::Connector {
       Send("POST",
            records + "/" + result["id"].get<std::string>() + "/" + notes->id +
                "/comment",
-           &body, {}, action, ctx);
+           &body, {}, action, ctx, /*check_response=*/false);
       comments.push_back(
           {{"commentId", c.comment_id}, {"pushedDate", created}});
     }
