@@ -4,38 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <utility>
 
 namespace casebridge::testing {
-
-plugin_host::HostHttpResult LoopbackHostHttp::Send(
-    const plugin_host::HostHttpRequest& request) {
-  http::HttpRequest out;
-  out.method = request.method;
-  out.url = request.url;
-  out.headers = request.headers;
-  out.body = request.body;
-  absl::Time deadline = request.deadline;
-  if (request.timeout > absl::ZeroDuration()) {
-    deadline = std::min(deadline, absl::Now() + request.timeout);
-  }
-  if (deadline != absl::InfiniteFuture()) out.deadline = deadline;
-  plugin_host::HostHttpResult result;
-  absl::StatusOr<http::HttpResponse> response = client_->Send(out);
-  if (!response.ok()) {
-    result.status = response.status();
-    result.retryable =
-        response.status().code() == absl::StatusCode::kUnavailable ||
-        response.status().code() == absl::StatusCode::kDeadlineExceeded;
-    return result;
-  }
-  result.response.status = response->status;
-  result.response.headers = std::move(response->headers);
-  result.response.body = std::move(response->body);
-  return result;
-}
 
 PluginHarness::PluginHarness(const std::string& file, absl::Duration timeout) {
   http::HttpClientOptions options;
@@ -45,7 +17,7 @@ PluginHarness::PluginHarness(const std::string& file, absl::Duration timeout) {
   auto client = http::HttpClient::Create(options);
   if (!client.ok()) std::abort();
   client_ = std::move(*client);
-  http_ = std::make_unique<LoopbackHostHttp>(client_.get());
+  http_ = std::make_unique<plugin_host::CurlHostHttp>(client_.get());
   plugin_host::LoaderOptions loader;
   loader.services.http = http_.get();
   loader.services.token_cache = &tokens_;

@@ -1,9 +1,6 @@
-// Test-only helpers for running a connector plugin .so through the plugin
-// host loader against a fake HTTP server: a HostHttp adapter over the real
-// libcurl HttpClient (loopback allowed) and a harness that loads one plugin.
-// TODO(connectors merge): replace LoopbackHostHttp with
-// server/plugin_host/curl_host_http.h once that branch is merged, and run the
-// tests through the real server.
+// Test-only helper for running a connector plugin .so through the plugin host
+// loader against a fake HTTP server, with the server's own HostHttp
+// (CurlHostHttp over the libcurl HttpClient, loopback allowed).
 //
 // Thread-safety: PluginHarness is built once per test; its instances follow
 // PluginInstance's contract.
@@ -17,23 +14,11 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "server/http/http_client.h"
-#include "server/plugin_host/host_http.h"
+#include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
 #include "server/plugin_host/token_cache.h"
 
 namespace casebridge::testing {
-
-// HostHttp over http::HttpClient; transport UNAVAILABLE/DEADLINE_EXCEEDED
-// are retryable.
-class LoopbackHostHttp final : public plugin_host::HostHttp {
- public:
-  explicit LoopbackHostHttp(http::HttpClient* client) : client_(client) {}
-  plugin_host::HostHttpResult Send(
-      const plugin_host::HostHttpRequest& request) override;
-
- private:
-  http::HttpClient* client_;
-};
 
 // Loads `<plugin dir>/<file>` with HTTP that may reach 127.0.0.1.
 class PluginHarness {
@@ -51,7 +36,7 @@ class PluginHarness {
 
  private:
   std::unique_ptr<http::HttpClient> client_;
-  std::unique_ptr<LoopbackHostHttp> http_;
+  std::unique_ptr<plugin_host::CurlHostHttp> http_;
   plugin_host::InMemoryTokenCache tokens_;
   std::shared_ptr<plugin_host::PluginModule> module_;
 };
