@@ -13,8 +13,17 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/case_service.h"
 #include "server/api/connector_service.h"
+#include "server/cases/case_manager.h"
 #include "server/config/config.h"
+#include "server/connectors/connector_manager.h"
+#include "server/connectors/secret_box.h"
+#include "server/connectors/store_token_cache.h"
+#include "server/http/http_client.h"
+#include "server/plugin_host/curl_host_http.h"
+#include "server/plugin_host/plugin_loader.h"
+#include "server/store/sqlite/sqlite_store.h"
 #include "server/util/log.h"
 
 namespace {
@@ -109,6 +118,45 @@ absl::StatusOr<casebridge::config::Config> BuildConfig(const std::string& path, 
   return config;
 }
 
+absl::StatusOr<casebridge::http::HttpClientOptions> HttpOptionsFrom(
+    const casebridge::config::HttpConfig& c) {
+  using casebridge::http::ParseVerificationMode;
+  casebridge::http::HttpClientOptions o;
+  o.egress.allowed_hosts = c.allowed_hosts;
+  o.egress.allow_private_addresses = c.allow_private_addresses;
+  o.egress.allowed_private_hosts = c.allowed_private_hosts;
+  o.egress.allowed_private_cidrs = c.allowed_private_cidrs;
+  o.egress.allowed_hosts_key = "http.allowed_hosts";
+  o.egress.private_key_prefix = "http.";
+  o.response_timeout = absl::Milliseconds(c.response_timeout_ms);
+  o.connect_timeout = absl::Milliseconds(c.connect_timeout_ms);
+  o.max_response_bytes = static_cast<size_t>(c.max_response_bytes);
+  o.max_redirects = c.max_redirects;
+  o.proxy_url = c.proxy_url;
+  for (const auto& [name, value] : c.proxy_headers) o.proxy_headers.emplace_back(name, value);
+  o.proxy_bypass_hosts = c.proxy_bypass_hosts;
+  o.proxy_only_hosts = c.proxy_only_hosts;
+  auto mode = ParseVerificationMode(c.verification_mode);
+  if (!mode.ok()) return mode.status();
+  o.verification_mode = *mode;
+  auto proxy_mode = ParseVerificationMode(c.proxy_verification_mode);
+  if (!proxy_mode.ok()) return proxy_mode.status();
+  o.proxy_verification_mode = *proxy_mode;
+  for (const auto& h : c.host_settings) {
+    casebridge::http::HostSettings hs;
+    hs.url = h.url;
+    if (!h.verification_mode.empty()) {
+      auto m = ParseVerificationMode(h.verification_mode);
+      if (!m.ok()) return m.status();
+      hs.verification_mode = *m;
+    }
+    hs.ca_files = h.ca_files;
+    hs.ca_pem = h.ca_pem;
+    o.host_settings.push_back(std::move(hs));
+  }
+  return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,7 +203,101 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  api::ConnectorServiceImpl connector_service;
+  if (config.store != "sqlite") {
+    log::Error("main", "store \"", config.store,
+               "\" is not available in this build; use store: sqlite");
+    return 1;
+  }
+  store::SqliteStoreOptions store_options;
+  store_options.path = config.SqlitePath();
+  auto store_or = store::OpenSqliteStore(store_options);
+  if (!store_or.ok()) {
+    log::Error("main", "cannot open the SQLite store at ", store_options.path,
+               ": ", store_or.status().message());
+    return 1;
+  }
+  std::unique_ptr<store::Store> case_store = *std::move(store_or);
+  cases::CaseManager case_manager(case_store.get());
+  store::User default_user;
+  default_user.username = config.default_principal.username;
+  default_user.full_name = config.default_principal.full_name;
+  default_user.email = config.default_principal.email;
+  default_user.profile_uid = config.default_principal.profile_uid;
+
+  // Secrets key: without one the server runs, but refuses to create or run
+  // connectors that need secrets.
+  auto keys = config::ResolveEncryptionKeys(config);
+  if (!keys.ok()) {
+    log::Error("main", "cannot load the encryption keys: ", keys.status().message());
+    return 1;
+  }
+  connectors::SecretBox secret_box;
+  if (keys->primary.empty()) {
+    log::Warn("main",
+              "no encryption key is configured: creating connectors is refused until "
+              "CASEBRIDGE_ENCRYPTION_KEY (at least 32 characters) or "
+              "connectors.encryption_key_file is set");
+  } else {
+    auto box = connectors::SecretBox::Create(keys->primary, keys->old_keys);
+    if (!box.ok()) {
+      log::Error("main", "invalid encryption key: ", box.status().message());
+      return 1;
+    }
+    secret_box = *std::move(box);
+    log::Info("main", "secrets encryption enabled (", keys->old_keys.size(),
+              " old decryption-only keys)");
+  }
+  for (std::string& k : keys->old_keys) connectors::Wipe(k);
+  connectors::Wipe(keys->primary);
+
+  auto http_options = HttpOptionsFrom(config.http);
+  if (!http_options.ok()) {
+    log::Error("main", "invalid http configuration: ", http_options.status().message());
+    return 1;
+  }
+  auto http_client = http::HttpClient::Create(*std::move(http_options));
+  if (!http_client.ok()) {
+    log::Error("main", "invalid http configuration: ", http_client.status().message());
+    return 1;
+  }
+  plugin_host::CurlHostHttp host_http(http_client->get());
+  connectors::StoreTokenCache token_cache(case_store.get(), &secret_box);
+
+  plugin_host::LoaderOptions loader_options;
+  loader_options.directories = config.plugin_dirs;
+  loader_options.services.http = &host_http;
+  loader_options.services.token_cache = &token_cache;
+  const plugin_host::LoadedPlugins plugins = plugin_host::LoadPlugins(loader_options);
+  for (const auto& module : plugins.modules) {
+    log::Info("main", "loaded plugin ", module->id(), " ", module->version(), " (ABI ",
+              module->abi_major(), ".", module->abi_minor(), ") from ", module->path());
+    for (const auto& type : module->connector_types()) {
+      log::Info("main", "connector type ", type.id, " (", type.name, ") from plugin ",
+                module->id());
+    }
+  }
+  log::Info("main", plugins.modules.size(), " plugins loaded, ", plugins.skipped.size(),
+            " skipped");
+
+  connectors::ConnectorManagerOptions manager_options;
+  manager_options.enabled_connector_types = config.connectors.enabled_connector_types;
+  manager_options.execute_timeout = absl::Milliseconds(config.connectors.execute_timeout_ms);
+  manager_options.execute_threads = config.connectors.execute_threads;
+  for (const auto& p : config.connectors.preconfigured) {
+    manager_options.preconfigured.push_back(
+        {p.id, p.name, p.connector_type_id, p.config, p.secrets});
+  }
+  auto connector_manager = connectors::ConnectorManager::Create(
+      case_store.get(), &secret_box, &plugins, &token_cache, std::move(manager_options));
+  if (!connector_manager.ok()) {
+    log::Error("main", "invalid connectors configuration: ",
+               connector_manager.status().message());
+    return 1;
+  }
+
+  api::CaseServiceImpl case_service(&case_manager, std::move(default_user),
+                                    connector_manager->get());
+  api::ConnectorServiceImpl connector_service(connector_manager->get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -163,6 +305,7 @@ int main(int argc, char** argv) {
   int bound_port = 0;
   builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &bound_port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
+  builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {

@@ -1,14 +1,23 @@
-// casebridge.v1.ConnectorService: connector CRUD and execution.
+// casebridge.v1.ConnectorService: connector types, connector CRUD, execution
+// and testing, over connectors::ConnectorManager. Also the proto conversions
+// of connectors that CaseService.FindConnectors shares.
 #ifndef CASEBRIDGE_SERVER_API_CONNECTOR_SERVICE_H_
 #define CASEBRIDGE_SERVER_API_CONNECTOR_SERVICE_H_
 
 #include "casebridge/v1/connector_service.grpc.pb.h"
+#include "server/connectors/connector_manager.h"
 
 namespace casebridge::api {
 
-// Thread-safe; one instance serves all calls.
+// Fills a Connector message (never secrets).
+void ConnectorToProto(const connectors::ConnectorView& in, v1::Connector* out);
+
+// Thread-safe; one instance serves all calls. Borrows the manager.
 class ConnectorServiceImpl final : public v1::ConnectorService::Service {
  public:
+  explicit ConnectorServiceImpl(connectors::ConnectorManager* manager)
+      : manager_(manager) {}
+
   grpc::Status ListConnectorTypes(grpc::ServerContext* ctx, const v1::ListConnectorTypesRequest* request,
                       v1::ListConnectorTypesResponse* response) override;
   grpc::Status CreateConnector(grpc::ServerContext* ctx, const v1::CreateConnectorRequest* request,
@@ -21,10 +30,14 @@ class ConnectorServiceImpl final : public v1::ConnectorService::Service {
                       v1::UpdateConnectorResponse* response) override;
   grpc::Status DeleteConnector(grpc::ServerContext* ctx, const v1::DeleteConnectorRequest* request,
                       v1::DeleteConnectorResponse* response) override;
+  // Runs under the call's deadline (capped by connectors.execute_timeout_ms).
   grpc::Status ExecuteConnector(grpc::ServerContext* ctx, const v1::ExecuteConnectorRequest* request,
                       v1::ExecuteConnectorResponse* response) override;
   grpc::Status TestConnector(grpc::ServerContext* ctx, const v1::TestConnectorRequest* request,
                       v1::TestConnectorResponse* response) override;
+
+ private:
+  connectors::ConnectorManager* manager_;
 };
 
 }  // namespace casebridge::api

@@ -1,8 +1,11 @@
 #include "server/config/config.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -65,7 +68,246 @@ void ReadPrincipal(const YAML::Node& node, Principal* out, Problems& problems) {
   }
 }
 
+void ReadStringMap(const YAML::Node& node, const std::string& key,
+                   std::map<std::string, std::string>* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add(absl::StrCat("'", key, "' must be a map of strings"));
+    return;
+  }
+  out->clear();
+  for (const auto& entry : node) {
+    std::string value;
+    ReadScalar(entry.second, absl::StrCat(key, ".", entry.first.as<std::string>()), &value,
+               problems);
+    (*out)[entry.first.as<std::string>()] = value;
+  }
+}
+
+// Plain YAML scalars become the JSON type they spell (null, bool, integer,
+// number); quoted scalars stay strings.
+nlohmann::json YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return nullptr;
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(YamlToJson(item));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& entry : node) out[entry.first.as<std::string>()] = YamlToJson(entry.second);
+      return out;
+    }
+    case YAML::NodeType::Scalar:
+      break;
+  }
+  const std::string text = node.Scalar();
+  if (node.Tag() == "!") return text;  // quoted
+  if (text == "~" || text == "null") return nullptr;
+  if (text == "true") return true;
+  if (text == "false") return false;
+  if (!text.empty() && text.find_first_not_of("-0123456789") == std::string::npos) {
+    try {
+      size_t used = 0;
+      long long v = std::stoll(text, &used);
+      if (used == text.size()) return v;
+    } catch (...) {
+    }
+  }
+  if (!text.empty() && text.find_first_not_of("-+.0123456789eE") == std::string::npos) {
+    try {
+      size_t used = 0;
+      double v = std::stod(text, &used);
+      if (used == text.size()) return v;
+    } catch (...) {
+    }
+  }
+  return text;
+}
+
+void ReadPreconfigured(const YAML::Node& node, std::vector<PreconfiguredConnector>* out,
+                       Problems& problems) {
+  const std::string base = "connectors.preconfigured";
+  if (!node.IsMap()) {
+    problems.Add(absl::StrCat("'", base, "' must be a map of connector id to connector"));
+    return;
+  }
+  out->clear();
+  for (const auto& entry : node) {
+    PreconfiguredConnector c;
+    c.id = entry.first.as<std::string>();
+    const std::string prefix = absl::StrCat(base, ".", c.id);
+    if (c.id.empty() || c.id == "__proto__" || c.id == "constructor") {
+      problems.Add(absl::StrCat("'", base, "' has the invalid connector id \"", c.id, "\""));
+      continue;
+    }
+    if (!entry.second.IsMap()) {
+      problems.Add(absl::StrCat("'", prefix, "' must be a map"));
+      continue;
+    }
+    for (const auto& field : entry.second) {
+      const std::string key = field.first.as<std::string>();
+      const std::string path = absl::StrCat(prefix, ".", key);
+      if (key == "name") {
+        ReadScalar(field.second, path, &c.name, problems);
+      } else if (key == "connector_type_id") {
+        ReadScalar(field.second, path, &c.connector_type_id, problems);
+      } else if (key == "config" || key == "secrets") {
+        if (!field.second.IsMap() && !field.second.IsNull()) {
+          problems.Add(absl::StrCat("'", path, "' must be a map"));
+          continue;
+        }
+        nlohmann::json value =
+            field.second.IsNull() ? nlohmann::json::object() : YamlToJson(field.second);
+        (key == "config" ? c.config : c.secrets) = std::move(value);
+      } else {
+        problems.Add(absl::StrCat("unknown key '", path, "'"));
+      }
+    }
+    if (c.name.empty()) problems.Add(absl::StrCat("'", prefix, ".name' is required"));
+    if (c.connector_type_id.empty()) {
+      problems.Add(absl::StrCat("'", prefix, ".connector_type_id' is required"));
+    }
+    out->push_back(std::move(c));
+  }
+  std::sort(out->begin(), out->end(),
+            [](const PreconfiguredConnector& a, const PreconfiguredConnector& b) {
+              return a.id < b.id;
+            });
+}
+
+void ReadConnectors(const YAML::Node& node, ConnectorsConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'connectors' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "connectors." + key;
+    const YAML::Node& value = entry.second;
+    if (key == "enabled_connector_types") ReadStringList(value, path, &out->enabled_connector_types, problems);
+    else if (key == "preconfigured") ReadPreconfigured(value, &out->preconfigured, problems);
+    else if (key == "encryption_key_file") ReadScalar(value, path, &out->encryption_key_file, problems);
+    else if (key == "old_encryption_keys_file") ReadScalar(value, path, &out->old_encryption_keys_file, problems);
+    else if (key == "execute_timeout_ms") ReadScalar(value, path, &out->execute_timeout_ms, problems);
+    else if (key == "execute_threads") ReadScalar(value, path, &out->execute_threads, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
+void ReadHostSettings(const YAML::Node& node, std::vector<HttpHostSettings>* out,
+                      Problems& problems) {
+  if (!node.IsSequence()) {
+    problems.Add("'http.host_settings' must be a list");
+    return;
+  }
+  out->clear();
+  int index = 0;
+  for (const auto& item : node) {
+    const std::string prefix = absl::StrCat("http.host_settings[", index++, "]");
+    if (!item.IsMap()) {
+      problems.Add(absl::StrCat("'", prefix, "' must be a map"));
+      continue;
+    }
+    HttpHostSettings hs;
+    for (const auto& entry : item) {
+      const std::string key = entry.first.as<std::string>();
+      const std::string path = absl::StrCat(prefix, ".", key);
+      if (key == "url") ReadScalar(entry.second, path, &hs.url, problems);
+      else if (key == "verification_mode") ReadScalar(entry.second, path, &hs.verification_mode, problems);
+      else if (key == "ca_files") ReadStringList(entry.second, path, &hs.ca_files, problems);
+      else if (key == "ca_pem") ReadScalar(entry.second, path, &hs.ca_pem, problems);
+      else problems.Add(absl::StrCat("unknown key '", path, "'"));
+    }
+    if (hs.url.empty()) problems.Add(absl::StrCat("'", prefix, ".url' is required"));
+    out->push_back(std::move(hs));
+  }
+}
+
+void ReadHttp(const YAML::Node& node, HttpConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'http' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "http." + key;
+    const YAML::Node& value = entry.second;
+    if (key == "allowed_hosts") ReadStringList(value, path, &out->allowed_hosts, problems);
+    else if (key == "allow_private_addresses") ReadScalar(value, path, &out->allow_private_addresses, problems);
+    else if (key == "allowed_private_hosts") ReadStringList(value, path, &out->allowed_private_hosts, problems);
+    else if (key == "allowed_private_cidrs") ReadStringList(value, path, &out->allowed_private_cidrs, problems);
+    else if (key == "response_timeout_ms") ReadScalar(value, path, &out->response_timeout_ms, problems);
+    else if (key == "connect_timeout_ms") ReadScalar(value, path, &out->connect_timeout_ms, problems);
+    else if (key == "max_response_bytes") ReadScalar(value, path, &out->max_response_bytes, problems);
+    else if (key == "max_redirects") ReadScalar(value, path, &out->max_redirects, problems);
+    else if (key == "proxy_url") ReadScalar(value, path, &out->proxy_url, problems);
+    else if (key == "proxy_bypass_hosts") ReadStringList(value, path, &out->proxy_bypass_hosts, problems);
+    else if (key == "proxy_only_hosts") ReadStringList(value, path, &out->proxy_only_hosts, problems);
+    else if (key == "proxy_headers") ReadStringMap(value, path, &out->proxy_headers, problems);
+    else if (key == "verification_mode") ReadScalar(value, path, &out->verification_mode, problems);
+    else if (key == "proxy_verification_mode") ReadScalar(value, path, &out->proxy_verification_mode, problems);
+    else if (key == "host_settings") ReadHostSettings(value, &out->host_settings, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
+bool IsVerificationMode(const std::string& mode) {
+  return mode == "none" || mode == "certificate" || mode == "full";
+}
+
+// Reads the non-empty lines of a key file, trimmed of surrounding spaces.
+absl::StatusOr<std::vector<std::string>> ReadKeyLines(const std::string& path, const char* key) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(key, ": cannot read the key file ", path));
+  }
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t begin = line.find_first_not_of(" \t\r");
+    if (begin == std::string::npos) continue;
+    const size_t end = line.find_last_not_of(" \t\r");
+    lines.push_back(line.substr(begin, end - begin + 1));
+  }
+  return lines;
+}
+
 }  // namespace
+
+absl::StatusOr<EncryptionKeys> ResolveEncryptionKeys(const Config& config) {
+  EncryptionKeys keys;
+  const char* env_key = std::getenv("CASEBRIDGE_ENCRYPTION_KEY");
+  if (env_key != nullptr && *env_key != '\0') {
+    keys.primary = env_key;
+  } else if (!config.connectors.encryption_key_file.empty()) {
+    auto lines = ReadKeyLines(config.connectors.encryption_key_file,
+                              "connectors.encryption_key_file");
+    if (!lines.ok()) return lines.status();
+    if (lines->empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("connectors.encryption_key_file: the key file ",
+                       config.connectors.encryption_key_file, " is empty"));
+    }
+    keys.primary = (*lines)[0];
+  }
+  if (!config.connectors.old_encryption_keys_file.empty()) {
+    auto lines = ReadKeyLines(config.connectors.old_encryption_keys_file,
+                              "connectors.old_encryption_keys_file");
+    if (!lines.ok()) return lines.status();
+    keys.old_keys = *std::move(lines);
+  }
+  if (const char* env_old = std::getenv("CASEBRIDGE_OLD_ENCRYPTION_KEYS");
+      env_old != nullptr && *env_old != '\0') {
+    for (absl::string_view k : absl::StrSplit(env_old, ',', absl::SkipWhitespace())) {
+      keys.old_keys.emplace_back(k.data(), k.size());
+    }
+  }
+  return keys;
+}
 
 std::string Config::SqlitePath() const {
   if (!sqlite_path.empty()) return sqlite_path;
@@ -98,6 +340,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     else if (key == "default_principal") ReadPrincipal(value, &config.default_principal, problems);
     else if (key == "max_request_bytes") ReadScalar(value, key, &config.max_request_bytes, problems);
     else if (key == "server_threads") ReadScalar(value, key, &config.server_threads, problems);
+    else if (key == "connectors") ReadConnectors(value, &config.connectors, problems);
+    else if (key == "http") ReadHttp(value, &config.http, problems);
     else problems.Add(absl::StrCat("unknown key '", key, "'"));
   }
   if (absl::Status s = problems.ToStatus(path); !s.ok()) return s;
@@ -138,6 +382,30 @@ absl::Status Validate(const Config& config) {
   }
   if (config.max_request_bytes < 1024) problems.push_back("max_request_bytes must be at least 1024");
   if (config.server_threads < 0) problems.push_back("server_threads must not be negative");
+  if (config.connectors.execute_timeout_ms < 1) {
+    problems.push_back("connectors.execute_timeout_ms must be positive");
+  }
+  if (config.connectors.execute_threads < 1 || config.connectors.execute_threads > 256) {
+    problems.push_back("connectors.execute_threads must be between 1 and 256");
+  }
+  const HttpConfig& http = config.http;
+  if (http.response_timeout_ms < 1) problems.push_back("http.response_timeout_ms must be positive");
+  if (http.connect_timeout_ms < 1) problems.push_back("http.connect_timeout_ms must be positive");
+  if (http.max_response_bytes < 1) problems.push_back("http.max_response_bytes must be positive");
+  if (http.max_redirects < 0) problems.push_back("http.max_redirects must not be negative");
+  if (!IsVerificationMode(http.verification_mode)) {
+    problems.push_back("http.verification_mode must be none, certificate or full");
+  }
+  if (!IsVerificationMode(http.proxy_verification_mode)) {
+    problems.push_back("http.proxy_verification_mode must be none, certificate or full");
+  }
+  for (size_t i = 0; i < http.host_settings.size(); ++i) {
+    const std::string& mode = http.host_settings[i].verification_mode;
+    if (!mode.empty() && !IsVerificationMode(mode)) {
+      problems.push_back(absl::StrCat("http.host_settings[", i,
+                                      "].verification_mode must be none, certificate or full"));
+    }
+  }
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
   return absl::OkStatus();
 }

@@ -4,10 +4,12 @@
 #define CASEBRIDGE_SERVER_CONFIG_CONFIG_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
 
 namespace casebridge::config {
 
@@ -17,6 +19,67 @@ struct Principal {
   std::string full_name = "casebridge";
   std::string email;
   std::string profile_uid;
+};
+
+// A connector defined in the config file (Kibana's xpack.actions.preconfigured):
+// immutable through the API.
+struct PreconfiguredConnector {
+  std::string id;
+  std::string name;
+  std::string connector_type_id;
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json secrets = nlohmann::json::object();
+};
+
+// `connectors:` section.
+struct ConnectorsConfig {
+  // Connector types usable; "*" = all (Kibana's enabledActionTypes).
+  std::vector<std::string> enabled_connector_types = {"*"};
+  // Sorted by id.
+  std::vector<PreconfiguredConnector> preconfigured;
+  // File holding the primary secrets key (first line; >= 32 characters).
+  // CASEBRIDGE_ENCRYPTION_KEY overrides it.
+  std::string encryption_key_file;
+  // File of older keys, one per line, used only to open (key rotation).
+  // CASEBRIDGE_OLD_ENCRYPTION_KEYS (comma-separated) adds to it.
+  std::string old_encryption_keys_file;
+  // Longest an ExecuteConnector may run when the caller sets no shorter
+  // deadline.
+  int64_t execute_timeout_ms = 60000;
+  // Worker threads running plugin calls.
+  int execute_threads = 8;
+};
+
+// `http:` section: outbound HTTP for connectors (http::HttpClientOptions).
+struct HttpHostSettings {
+  std::string url;
+  std::string verification_mode;  // empty = inherit
+  std::vector<std::string> ca_files;
+  std::string ca_pem;
+};
+
+struct HttpConfig {
+  std::vector<std::string> allowed_hosts = {"*"};
+  bool allow_private_addresses = false;
+  std::vector<std::string> allowed_private_hosts;
+  std::vector<std::string> allowed_private_cidrs;
+  int64_t response_timeout_ms = 60000;
+  int64_t connect_timeout_ms = 10000;
+  int64_t max_response_bytes = 1024 * 1024;
+  int max_redirects = 3;
+  std::string proxy_url;
+  std::vector<std::string> proxy_bypass_hosts;
+  std::vector<std::string> proxy_only_hosts;
+  std::map<std::string, std::string> proxy_headers;
+  std::string verification_mode = "full";
+  std::string proxy_verification_mode = "full";
+  std::vector<HttpHostSettings> host_settings;
+};
+
+// The secrets keys, resolved from the environment and key files.
+struct EncryptionKeys {
+  std::string primary;  // empty = none configured
+  std::vector<std::string> old_keys;
 };
 
 struct Config {
@@ -39,6 +102,9 @@ struct Config {
   // Threads serving gRPC calls; 0 = gRPC's default.
   int server_threads = 0;
 
+  ConnectorsConfig connectors;
+  HttpConfig http;
+
   // Resolved path of the SQLite file.
   std::string SqlitePath() const;
 };
@@ -51,6 +117,13 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 // CASEBRIDGE_SQLITE_PATH, CASEBRIDGE_POSTGRES_DSN, CASEBRIDGE_PLUGIN_DIRS
 // (colon-separated) and CASEBRIDGE_LOG_LEVEL when set.
 absl::Status ApplyEnvironment(Config& config);
+
+// Resolves the secrets keys: CASEBRIDGE_ENCRYPTION_KEY, else the first line
+// of connectors.encryption_key_file; old keys from
+// connectors.old_encryption_keys_file (one per line) and
+// CASEBRIDGE_OLD_ENCRYPTION_KEYS (comma-separated). Errors name the file
+// that cannot be read, never a key.
+absl::StatusOr<EncryptionKeys> ResolveEncryptionKeys(const Config& config);
 
 // Checks values that no parser can: the store kind, address form, log level.
 absl::Status Validate(const Config& config);

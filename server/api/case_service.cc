@@ -1,0 +1,321 @@
+#include "server/api/case_service.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/api/case_convert.h"
+#include "server/api/connector_service.h"
+#include "server/api/grpc_status.h"
+#include "server/api/unimplemented.h"
+#include "server/cases/validation.h"
+#include "server/util/ids.h"
+#include "server/util/status.h"
+
+namespace casebridge::api {
+
+namespace {
+
+std::vector<std::string> Strings(
+    const google::protobuf::RepeatedPtrField<std::string>& values) {
+  return std::vector<std::string>(values.begin(), values.end());
+}
+
+void CaseWithCommentsToProto(const cases::CaseWithComments& in, v1::Case* out) {
+  CaseToProto(in.c, out);
+  for (const auto& a : in.comments) AttachmentToProto(a, out->add_comments());
+}
+
+}  // namespace
+
+CaseServiceImpl::CaseServiceImpl(cases::CaseManager* manager,
+                                 store::User default_user,
+                                 connectors::ConnectorManager* connectors)
+    : manager_(manager),
+      connectors_(connectors),
+      default_user_(std::move(default_user)) {}
+
+store::User CaseServiceImpl::CurrentUser(const grpc::ServerContext*) const {
+  return default_user_;
+}
+
+grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* ctx,
+                                         const v1::CreateCaseRequest* request,
+                                         v1::CreateCaseResponse* response) {
+  ValidationErrors errors;
+  cases::NewCase c = NewCaseFromProto(*request, errors);
+  if (!errors.empty()) {
+    // Report the field rules' violations along with the enum ones.
+    cases::CheckNewCase(c, errors);
+    return ToGrpcStatus(errors.ToStatus());
+  }
+  auto result = manager_->CreateCase(std::move(c), CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  CaseToProto(*result, response->mutable_case_());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetCase(grpc::ServerContext*,
+                                      const v1::GetCaseRequest* request,
+                                      v1::GetCaseResponse* response) {
+  auto result = manager_->GetCase(request->id(), request->include_comments());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  CaseWithCommentsToProto(*result, response->mutable_case_());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::UpdateCases(grpc::ServerContext* ctx,
+                                          const v1::UpdateCasesRequest* request,
+                                          v1::UpdateCasesResponse* response) {
+  ValidationErrors errors;
+  std::vector<cases::CasePatch> patches;
+  patches.reserve(request->cases_size());
+  for (int i = 0; i < request->cases_size(); ++i) {
+    patches.push_back(CasePatchFromProto(
+        request->cases(i), "cases[" + std::to_string(i) + "]", errors));
+  }
+  if (!errors.empty()) {
+    for (size_t i = 0; i < patches.size(); ++i) {
+      cases::CheckCasePatch(patches[i], "cases[" + std::to_string(i) + "]",
+                            errors);
+    }
+    return ToGrpcStatus(errors.ToStatus());
+  }
+  auto result = manager_->UpdateCases(std::move(patches), CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& c : *result) CaseToProto(c, response->add_cases());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::DeleteCases(grpc::ServerContext*,
+                                          const v1::DeleteCasesRequest* request,
+                                          v1::DeleteCasesResponse*) {
+  return ToGrpcStatus(manager_->DeleteCases(Strings(request->ids())));
+}
+
+grpc::Status CaseServiceImpl::FindCases(grpc::ServerContext*,
+                                        const v1::FindCasesRequest* request,
+                                        v1::FindCasesResponse* response) {
+  ValidationErrors errors;
+  store::CaseQuery query = CaseQueryFromProto(*request, errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto result = manager_->FindCases(std::move(query));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  const store::CasePage& page = result->result;
+  response->mutable_cases()->Reserve(static_cast<int>(page.cases.size()));
+  for (const auto& c : page.cases) CaseToProto(c, response->add_cases());
+  response->set_page(result->page);
+  response->set_per_page(result->per_page);
+  response->set_total(page.total);
+  response->set_count_open_cases(page.counts.open);
+  response->set_count_in_progress_cases(page.counts.in_progress);
+  response->set_count_closed_cases(page.counts.closed);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetCaseStatusCounts(
+    grpc::ServerContext*, const v1::GetCaseStatusCountsRequest* request,
+    v1::GetCaseStatusCountsResponse* response) {
+  store::CaseFilter filter;
+  filter.owners = Strings(request->owners());
+  if (request->has_from()) filter.created_from = TimeFromProto(request->from());
+  if (request->has_to()) filter.created_to = TimeFromProto(request->to());
+  auto result = manager_->GetCaseStatusCounts(filter);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  response->set_count_open_cases(result->open);
+  response->set_count_in_progress_cases(result->in_progress);
+  response->set_count_closed_cases(result->closed);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::ListReporters(
+    grpc::ServerContext*, const v1::ListReportersRequest* request,
+    v1::ListReportersResponse* response) {
+  auto result = manager_->ListReporters(Strings(request->owners()));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& u : *result) UserToProto(u, response->add_reporters());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::ListTags(grpc::ServerContext*,
+                                       const v1::ListTagsRequest* request,
+                                       v1::ListTagsResponse* response) {
+  auto result = manager_->ListTags(Strings(request->owners()));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (auto& t : *result) response->add_tags(std::move(t));
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::ListCategories(
+    grpc::ServerContext*, const v1::ListCategoriesRequest* request,
+    v1::ListCategoriesResponse* response) {
+  auto result = manager_->ListCategories(Strings(request->owners()));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (auto& c : *result) response->add_categories(std::move(c));
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetCasesByAlert(
+    grpc::ServerContext*, const v1::GetCasesByAlertRequest* request,
+    v1::GetCasesByAlertResponse* response) {
+  auto result = manager_->GetCasesByAlert(request->alert_id(),
+                                          Strings(request->owners()));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& c : *result) RelatedCaseToProto(c, response->add_cases());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetCaseAlerts(
+    grpc::ServerContext*, const v1::GetCaseAlertsRequest* request,
+    v1::GetCaseAlertsResponse* response) {
+  auto result = manager_->GetCaseAlerts(request->case_id());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& a : *result) CaseAlertToProto(a, response->add_alerts());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::AddComment(grpc::ServerContext* ctx,
+                                         const v1::AddCommentRequest* request,
+                                         v1::AddCommentResponse* response) {
+  ValidationErrors errors;
+  cases::AttachmentInput input =
+      AttachmentFromProto(request->attachment(), "attachment", errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto result = manager_->AddComment(request->case_id(), request->owner(),
+                                     std::move(input), CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  CaseWithCommentsToProto(*result, response->mutable_case_());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::UpdateComment(
+    grpc::ServerContext* ctx, const v1::UpdateCommentRequest* request,
+    v1::UpdateCommentResponse* response) {
+  ValidationErrors errors;
+  cases::AttachmentInput input =
+      AttachmentFromProto(request->attachment(), "attachment", errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  const int64_t version =
+      DecodeVersion(request->version()).value_or(cases::kUnknownVersion);
+  auto result = manager_->UpdateComment(
+      request->case_id(), request->comment_id(), version, request->owner(),
+      std::move(input), CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  CaseWithCommentsToProto(*result, response->mutable_case_());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetComment(grpc::ServerContext*,
+                                         const v1::GetCommentRequest* request,
+                                         v1::GetCommentResponse* response) {
+  auto result = manager_->GetComment(request->case_id(), request->comment_id());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  AttachmentToProto(*result, response->mutable_comment());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::FindComments(
+    grpc::ServerContext*, const v1::FindCommentsRequest* request,
+    v1::FindCommentsResponse* response) {
+  ValidationErrors errors;
+  const bool ascending =
+      AscendingFromProto(request->sort_order(), "sort_order", errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto result = manager_->FindComments(request->case_id(), ascending,
+                                       request->page(), request->per_page());
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& a : result->result.attachments) {
+    AttachmentToProto(a, response->add_comments());
+  }
+  response->set_page(result->page);
+  response->set_per_page(result->per_page);
+  response->set_total(result->result.total);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::DeleteComment(
+    grpc::ServerContext* ctx, const v1::DeleteCommentRequest* request,
+    v1::DeleteCommentResponse*) {
+  return ToGrpcStatus(manager_->DeleteComment(
+      request->case_id(), request->comment_id(), CurrentUser(ctx)));
+}
+
+grpc::Status CaseServiceImpl::DeleteComments(
+    grpc::ServerContext* ctx, const v1::DeleteCommentsRequest* request,
+    v1::DeleteCommentsResponse*) {
+  return ToGrpcStatus(
+      manager_->DeleteComments(request->case_id(), CurrentUser(ctx)));
+}
+
+grpc::Status CaseServiceImpl::FindCaseActivity(
+    grpc::ServerContext*, const v1::FindCaseActivityRequest* request,
+    v1::FindCaseActivityResponse* response) {
+  ValidationErrors errors;
+  store::UserActionQuery query = ActivityQueryFromProto(*request, errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto result = manager_->FindCaseActivity(std::move(query));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& a : result->result.user_actions) {
+    UserActionToProto(a, response->add_user_actions());
+  }
+  response->set_page(result->page);
+  response->set_per_page(result->per_page);
+  response->set_total(result->result.total);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext*,
+                                       const v1::PushCaseRequest*,
+                                       v1::PushCaseResponse*) {
+  return NotYetImplemented("CaseService.PushCase",
+                           "the push pipeline (plugin host and job queue)");
+}
+
+grpc::Status CaseServiceImpl::GetConfiguration(
+    grpc::ServerContext*, const v1::GetConfigurationRequest* request,
+    v1::GetConfigurationResponse* response) {
+  auto result = manager_->GetConfigurations(Strings(request->owners()));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  for (const auto& c : *result) {
+    ConfigurationToProto(c, response->add_configurations());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::SetConfiguration(
+    grpc::ServerContext* ctx, const v1::SetConfigurationRequest* request,
+    v1::SetConfigurationResponse* response) {
+  ValidationErrors errors;
+  cases::NewConfiguration input = NewConfigurationFromProto(*request, errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto result = manager_->SetConfiguration(std::move(input), CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ConfigurationToProto(*result, response->mutable_configuration());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::UpdateConfiguration(
+    grpc::ServerContext* ctx, const v1::UpdateConfigurationRequest* request,
+    v1::UpdateConfigurationResponse* response) {
+  ValidationErrors errors;
+  cases::ConfigurationPatch patch =
+      ConfigurationPatchFromProto(*request, errors);
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto result =
+      manager_->UpdateConfiguration(std::move(patch), CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  ConfigurationToProto(*result, response->mutable_configuration());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::FindConnectors(
+    grpc::ServerContext*, const v1::FindConnectorsRequest*,
+    v1::FindConnectorsResponse* response) {
+  if (connectors_ == nullptr) return grpc::Status::OK;
+  auto found = connectors_->ListCaseConnectors();
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  for (const auto& c : *found) ConnectorToProto(c, response->add_connectors());
+  return grpc::Status::OK;
+}
+
+}  // namespace casebridge::api

@@ -1,0 +1,106 @@
+// casebridge.v1.CaseService: converts each request to the case domain, runs
+// it on a cases::CaseManager and converts the result back; absl::Status
+// errors become grpc::Status with google.rpc details. PushCase and
+// FindConnectors answer UNIMPLEMENTED until the push pipeline and the
+// connector registry land.
+//
+// Thread-safe; one instance serves all calls. The manager must outlive it.
+#ifndef CASEBRIDGE_SERVER_API_CASE_SERVICE_H_
+#define CASEBRIDGE_SERVER_API_CASE_SERVICE_H_
+
+#include "casebridge/v1/case_service.grpc.pb.h"
+#include "server/cases/case_manager.h"
+#include "server/connectors/connector_manager.h"
+#include "server/store/model.h"
+
+namespace casebridge::api {
+
+class CaseServiceImpl final : public v1::CaseService::Service {
+ public:
+  // `default_user` acts for every call until authentication exists.
+  // `connectors` (borrowed, may be null: no connectors) serves FindConnectors.
+  CaseServiceImpl(cases::CaseManager* manager, store::User default_user,
+                  connectors::ConnectorManager* connectors = nullptr);
+
+  // The user a call acts as. The single place authentication will replace.
+  store::User CurrentUser(const grpc::ServerContext* ctx) const;
+
+  grpc::Status CreateCase(grpc::ServerContext* ctx,
+                          const v1::CreateCaseRequest* request,
+                          v1::CreateCaseResponse* response) override;
+  grpc::Status GetCase(grpc::ServerContext* ctx,
+                       const v1::GetCaseRequest* request,
+                       v1::GetCaseResponse* response) override;
+  grpc::Status UpdateCases(grpc::ServerContext* ctx,
+                           const v1::UpdateCasesRequest* request,
+                           v1::UpdateCasesResponse* response) override;
+  grpc::Status DeleteCases(grpc::ServerContext* ctx,
+                           const v1::DeleteCasesRequest* request,
+                           v1::DeleteCasesResponse* response) override;
+  grpc::Status FindCases(grpc::ServerContext* ctx,
+                         const v1::FindCasesRequest* request,
+                         v1::FindCasesResponse* response) override;
+  grpc::Status GetCaseStatusCounts(
+      grpc::ServerContext* ctx, const v1::GetCaseStatusCountsRequest* request,
+      v1::GetCaseStatusCountsResponse* response) override;
+  grpc::Status ListReporters(grpc::ServerContext* ctx,
+                             const v1::ListReportersRequest* request,
+                             v1::ListReportersResponse* response) override;
+  grpc::Status ListTags(grpc::ServerContext* ctx,
+                        const v1::ListTagsRequest* request,
+                        v1::ListTagsResponse* response) override;
+  grpc::Status ListCategories(grpc::ServerContext* ctx,
+                              const v1::ListCategoriesRequest* request,
+                              v1::ListCategoriesResponse* response) override;
+  grpc::Status GetCasesByAlert(grpc::ServerContext* ctx,
+                               const v1::GetCasesByAlertRequest* request,
+                               v1::GetCasesByAlertResponse* response) override;
+  grpc::Status GetCaseAlerts(grpc::ServerContext* ctx,
+                             const v1::GetCaseAlertsRequest* request,
+                             v1::GetCaseAlertsResponse* response) override;
+  grpc::Status AddComment(grpc::ServerContext* ctx,
+                          const v1::AddCommentRequest* request,
+                          v1::AddCommentResponse* response) override;
+  grpc::Status UpdateComment(grpc::ServerContext* ctx,
+                             const v1::UpdateCommentRequest* request,
+                             v1::UpdateCommentResponse* response) override;
+  grpc::Status GetComment(grpc::ServerContext* ctx,
+                          const v1::GetCommentRequest* request,
+                          v1::GetCommentResponse* response) override;
+  grpc::Status FindComments(grpc::ServerContext* ctx,
+                            const v1::FindCommentsRequest* request,
+                            v1::FindCommentsResponse* response) override;
+  grpc::Status DeleteComment(grpc::ServerContext* ctx,
+                             const v1::DeleteCommentRequest* request,
+                             v1::DeleteCommentResponse* response) override;
+  grpc::Status DeleteComments(grpc::ServerContext* ctx,
+                              const v1::DeleteCommentsRequest* request,
+                              v1::DeleteCommentsResponse* response) override;
+  grpc::Status FindCaseActivity(
+      grpc::ServerContext* ctx, const v1::FindCaseActivityRequest* request,
+      v1::FindCaseActivityResponse* response) override;
+  grpc::Status PushCase(grpc::ServerContext* ctx,
+                        const v1::PushCaseRequest* request,
+                        v1::PushCaseResponse* response) override;
+  grpc::Status GetConfiguration(
+      grpc::ServerContext* ctx, const v1::GetConfigurationRequest* request,
+      v1::GetConfigurationResponse* response) override;
+  grpc::Status SetConfiguration(
+      grpc::ServerContext* ctx, const v1::SetConfigurationRequest* request,
+      v1::SetConfigurationResponse* response) override;
+  grpc::Status UpdateConfiguration(
+      grpc::ServerContext* ctx, const v1::UpdateConfigurationRequest* request,
+      v1::UpdateConfigurationResponse* response) override;
+  grpc::Status FindConnectors(grpc::ServerContext* ctx,
+                              const v1::FindConnectorsRequest* request,
+                              v1::FindConnectorsResponse* response) override;
+
+ private:
+  cases::CaseManager* manager_;
+  connectors::ConnectorManager* connectors_;
+  const store::User default_user_;
+};
+
+}  // namespace casebridge::api
+
+#endif  // CASEBRIDGE_SERVER_API_CASE_SERVICE_H_

@@ -1,0 +1,193 @@
+// ConnectorManager: the connector registry and operations behind
+// ConnectorService (and CaseService.FindConnectors). It knows the connector
+// types of the loaded plugins, stores connectors with sealed secrets, keeps
+// the immutable preconfigured connectors from the config file, validates
+// config/secrets/params against each type's JSON Schemas before a plugin sees
+// them, and runs sub-actions on cached plugin instances under a deadline.
+//
+// Thread-safe: one instance serves all calls. Borrows the store, the secret
+// box, the loaded plugins and the token cache, which must outlive it.
+// Errors follow server/util/status.h: INVALID_ARGUMENT with field violations
+// ("name", "config.apiUrl", "secrets.password"), NOT_FOUND, ALREADY_EXISTS,
+// FAILED_PRECONDITION (type disabled, no encryption key). A connector run that
+// fails is an ExecuteResult with ok = false, never an error status.
+#ifndef CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_
+#define CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "server/connectors/json_schema.h"
+#include "server/connectors/secret_box.h"
+#include "server/connectors/store_token_cache.h"
+#include "server/connectors/worker_pool.h"
+#include "server/plugin_host/plugin_loader.h"
+#include "server/store/store.h"
+
+namespace casebridge::connectors {
+
+// A connector defined in the config file.
+struct PreconfiguredConnectorSpec {
+  std::string id;
+  std::string name;
+  std::string connector_type_id;
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json secrets = nlohmann::json::object();
+};
+
+struct ConnectorManagerOptions {
+  std::vector<std::string> enabled_connector_types = {"*"};
+  std::vector<PreconfiguredConnectorSpec> preconfigured;
+  // Cap on one execute when the caller's deadline is later (or absent).
+  absl::Duration execute_timeout = absl::Seconds(60);
+  int execute_threads = 8;
+};
+
+// A connector type as the API shows it.
+struct ConnectorTypeView {
+  const plugin_host::ConnectorTypeInfo* info = nullptr;
+  std::shared_ptr<const plugin_host::PluginModule> module;
+  bool enabled_in_config = false;
+};
+
+// A connector as the API shows it (never its secrets).
+struct ConnectorView {
+  std::string id;
+  std::string connector_type_id;
+  std::string name;
+  nlohmann::json config;  // null for preconfigured connectors
+  bool is_preconfigured = false;
+  bool is_deprecated = false;
+  bool is_missing_secrets = false;
+  int64_t referenced_by_count = 0;  // filled by List and Delete only
+  absl::Time created_at;
+  absl::Time updated_at;
+};
+
+struct CreateConnectorParams {
+  std::optional<std::string> id;
+  std::string connector_type_id;
+  std::string name;
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json secrets = nlohmann::json::object();
+};
+
+struct UpdateConnectorParams {
+  std::string id;
+  std::string name;
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json secrets = nlohmann::json::object();
+};
+
+// Kibana's run-connector response.
+struct ExecuteResult {
+  bool ok = false;
+  std::string connector_id;
+  nlohmann::json data;  // result on success
+  std::string message;
+  std::string service_message;
+  bool retry = false;
+  std::optional<absl::Time> retry_at;
+};
+
+struct ExecuteOptions {
+  absl::Time deadline = absl::InfiniteFuture();  // the caller's deadline
+  std::string request_id;
+  std::function<bool()> is_cancelled;  // optional
+};
+
+class ConnectorManager {
+ public:
+  // Builds the type registry from `plugins` and checks and seals the
+  // preconfigured connectors (with a process-local key: they never reach
+  // disk). A preconfigured connector of an unknown type or with an invalid
+  // config is an error naming it.
+  static absl::StatusOr<std::unique_ptr<ConnectorManager>> Create(
+      store::Store* store, const SecretBox* box,
+      const plugin_host::LoadedPlugins* plugins, StoreTokenCache* tokens,
+      ConnectorManagerOptions options);
+  ~ConnectorManager();
+
+  // Every type of every loaded plugin, sorted by id; with `feature_id`, only
+  // the types supporting it.
+  std::vector<ConnectorTypeView> ListConnectorTypes(
+      const std::optional<std::string>& feature_id) const;
+
+  absl::StatusOr<ConnectorView> Create(const CreateConnectorParams& params);
+  absl::StatusOr<ConnectorView> Get(std::string_view id);
+  // Stored and preconfigured connectors, sorted by name, each with its
+  // referenced_by_count.
+  absl::StatusOr<std::vector<ConnectorView>> List();
+  absl::StatusOr<ConnectorView> Update(const UpdateConnectorParams& params);
+  // Returns how many cases and configurations still referenced it.
+  absl::StatusOr<int64_t> Delete(std::string_view id);
+
+  // Runs `sub_action`. NOT_FOUND only for an unknown connector id;
+  // FAILED_PRECONDITION when its type is disabled or its secrets cannot be
+  // opened (no key); every other failure is a result with ok = false.
+  absl::StatusOr<ExecuteResult> Execute(std::string_view id,
+                                        std::string_view sub_action,
+                                        const nlohmann::json& params,
+                                        const ExecuteOptions& options);
+
+  // Validates `config` and `secrets` for the type and runs its "handshake"
+  // sub-action on a throw-away instance; nothing is stored.
+  absl::StatusOr<ExecuteResult> Test(std::string_view connector_type_id,
+                                     const nlohmann::json& config,
+                                     const nlohmann::json& secrets,
+                                     const ExecuteOptions& options);
+
+  // Connectors usable for cases: their type supports the "cases" feature and
+  // is enabled; at most 1000, sorted by name.
+  absl::StatusOr<std::vector<ConnectorView>> ListCaseConnectors();
+
+ private:
+  struct TypeEntry;
+  struct Preconfigured;
+  struct InstanceCache;
+
+  ConnectorManager() = default;
+
+  const TypeEntry* FindType(std::string_view type_id) const;
+  const Preconfigured* FindPreconfigured(std::string_view id) const;
+  absl::Status ValidateConnectorInput(const TypeEntry& type,
+                                      const nlohmann::json& config,
+                                      const nlohmann::json& secrets,
+                                      ValidationErrors* errors) const;
+  ConnectorView ViewOf(const store::Connector& c) const;
+  ConnectorView ViewOf(const Preconfigured& p) const;
+  void DropInstance(const std::string& id);
+  void PurgeTokens(const std::string& id);
+  ExecuteResult RunOnPool(
+      std::string connector_id,
+      std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(
+          const plugin_host::CallOptions&)>
+          call,
+      absl::Time deadline, const ExecuteOptions& options);
+  absl::Time EffectiveDeadline(absl::Time caller_deadline) const;
+
+  store::Store* store_ = nullptr;
+  const SecretBox* box_ = nullptr;
+  StoreTokenCache* tokens_ = nullptr;
+  ConnectorManagerOptions options_;
+  std::vector<std::unique_ptr<TypeEntry>> types_;  // sorted by id
+  std::vector<std::unique_ptr<Preconfigured>> preconfigured_;  // by id
+  SecretBox preconfigured_box_;  // process-local key
+  std::shared_ptr<InstanceCache> instances_;
+  std::unique_ptr<WorkerPool> pool_;
+};
+
+}  // namespace casebridge::connectors
+
+#endif  // CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_

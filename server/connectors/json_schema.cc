@@ -1,0 +1,119 @@
+#include "server/connectors/json_schema.h"
+
+#include <exception>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "valijson/adapters/nlohmann_json_adapter.hpp"
+#include "valijson/schema.hpp"
+#include "valijson/schema_parser.hpp"
+#include "valijson/validation_results.hpp"
+#include "valijson/validator.hpp"
+
+namespace casebridge::connectors {
+namespace {
+
+// valijson context elements: "<root>", then "[name]" for properties and
+// "[3]" for array items.
+std::string FieldPath(std::string_view prefix,
+                      const std::vector<std::string>& context) {
+  std::string path(prefix);
+  for (const std::string& element : context) {
+    if (element == "<root>") continue;
+    std::string inner = element;
+    if (inner.size() >= 2 && inner.front() == '[' && inner.back() == ']') {
+      inner = inner.substr(1, inner.size() - 2);
+    }
+    const bool index = !inner.empty() &&
+                       inner.find_first_not_of("0123456789") == std::string::npos;
+    if (index) {
+      absl::StrAppend(&path, "[", inner, "]");
+    } else {
+      absl::StrAppend(&path, path.empty() ? "" : ".", inner);
+    }
+  }
+  return path;
+}
+
+// The property named in quotes at the end of a description such as
+// "Missing required property 'password'.", or empty.
+std::string TrailingQuotedName(const std::string& description) {
+  const size_t end = description.rfind('\'');
+  if (end == std::string::npos || end == 0) return "";
+  const size_t begin = description.rfind('\'', end - 1);
+  if (begin == std::string::npos) return "";
+  return description.substr(begin + 1, end - begin - 1);
+}
+
+bool IsWrapperError(const std::string& description) {
+  return absl::StartsWith(description,
+                          "Failed to validate against schema associated") ||
+         absl::StartsWith(description, "Failed to validate item #") ||
+         absl::StartsWith(description, "Failed to validate against child");
+}
+
+}  // namespace
+
+JsonSchema::~JsonSchema() = default;
+
+absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
+    const nlohmann::json& schema) {
+  std::shared_ptr<JsonSchema> out(new JsonSchema());
+  if (schema.is_null() || (schema.is_object() && schema.empty())) return out;
+  if (!schema.is_object()) {
+    return absl::InvalidArgumentError("a JSON Schema must be an object");
+  }
+  try {
+    auto compiled = std::make_unique<valijson::Schema>();
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter adapter(schema);
+    parser.populateSchema(adapter, *compiled);
+    out->schema_ = std::move(compiled);
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JSON Schema cannot be compiled: ", e.what()));
+  }
+  auto required = schema.find("required");
+  out->has_required_ = required != schema.end() && required->is_array() &&
+                       !required->empty();
+  return std::shared_ptr<const JsonSchema>(std::move(out));
+}
+
+void JsonSchema::Validate(const nlohmann::json& value,
+                          std::string_view field_prefix,
+                          ValidationErrors* errors) const {
+  if (schema_ == nullptr) return;
+  valijson::ValidationResults results;
+  try {
+    valijson::Validator validator;
+    valijson::adapters::NlohmannJsonAdapter adapter(value);
+    if (validator.validate(*schema_, adapter, &results)) return;
+  } catch (const std::exception& e) {
+    errors->Add(std::string(field_prefix),
+                absl::StrCat("cannot be validated: ", e.what()));
+    return;
+  }
+  std::vector<std::pair<std::string, std::string>> leaf, wrappers;
+  valijson::ValidationResults::Error error;
+  while (results.popError(error)) {
+    std::string path = FieldPath(field_prefix, error.context);
+    if (absl::StartsWith(error.description, "Missing required property") ||
+        absl::StartsWith(error.description, "Object contains a property")) {
+      std::string name = TrailingQuotedName(error.description);
+      if (!name.empty()) absl::StrAppend(&path, path.empty() ? "" : ".", name);
+    }
+    (IsWrapperError(error.description) ? wrappers : leaf)
+        .emplace_back(std::move(path), error.description);
+  }
+  if (leaf.empty()) leaf = std::move(wrappers);
+  std::set<std::pair<std::string, std::string>> seen;
+  for (auto& [path, description] : leaf) {
+    if (!seen.insert({path, description}).second) continue;
+    errors->Add(path, description);
+  }
+}
+
+}  // namespace casebridge::connectors

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The casebridge case benchmark: ONE server, ONE run, concurrency 16.
+#   1. Health/Check QPS (the baseline)
+#   2. seed 10k cases; GetCase QPS; FindCases QPS over 10k (20 per page,
+#      status + tag filter)
+#   3. CreateCase QPS (into another owner, so the FindCases owner keeps its size)
+#   4. seed up to 100k cases; FindCases QPS over 100k
+#   5. ratios against the targets and the server's peak RSS (VmHWM)
+# Targets: GetCase >= 0.7x Health, CreateCase >= 0.4x, FindCases >= 0.2x,
+# FindCases@100k >= 0.8x FindCases@10k. Exit status is 1 on RPC errors only;
+# target misses are reported, not fatal (the numbers are noisy on shared VMs).
+#
+# Usage: run_case_bench.sh [--smoke] SERVER_BINARY LOADGEN_BINARY
+#   --smoke: tiny seeds and 1 s runs (a ctest check that everything works).
+# Env: BENCH_SECONDS (5), BENCH_CONCURRENCY (16), BENCH_SMALL (10000),
+#      BENCH_LARGE (100000), BENCH_SEED_CONCURRENCY (64), BENCH_DATA_DIR (temp).
+set -euo pipefail
+
+smoke=0
+if [[ "${1:-}" == --smoke ]]; then
+  smoke=1
+  shift
+fi
+if (($# != 2)); then
+  sed -n '2,16p' "$0"
+  exit 2
+fi
+server_bin=$1
+loadgen=$2
+
+secs=${BENCH_SECONDS:-5}
+warmup=0.5
+conc=${BENCH_CONCURRENCY:-16}
+small=${BENCH_SMALL:-10000}
+large=${BENCH_LARGE:-100000}
+seed_conc=${BENCH_SEED_CONCURRENCY:-64}
+if ((smoke)); then
+  secs=1
+  warmup=0.2
+  small=200
+  large=400
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/casebridge-bench.XXXXXX")
+data_dir=${BENCH_DATA_DIR:-${tmp}/data}
+server_pid=
+cleanup() {
+  if [[ -n "${server_pid}" ]] && kill -0 "${server_pid}" 2>/dev/null; then
+    kill -TERM "${server_pid}" 2>/dev/null || true
+    wait "${server_pid}" 2>/dev/null || true
+  fi
+  rm -rf "${tmp}"
+}
+trap cleanup EXIT
+
+# Plain command (not a subshell) so $! is the server.
+"${server_bin}" --listen 127.0.0.1:0 --data-dir "${data_dir}" --log-level warn \
+  >"${tmp}/stdout" 2>"${tmp}/stderr" </dev/null &
+server_pid=$!
+address=
+for _ in $(seq 1 1500); do
+  if line=$(grep -m1 '^LISTENING ' "${tmp}/stdout" 2>/dev/null); then
+    address=127.0.0.1:${line##*:}
+    break
+  fi
+  kill -0 "${server_pid}" 2>/dev/null || break
+  sleep 0.02
+done
+if [[ -z "${address}" ]]; then
+  echo "server did not start:" >&2
+  cat "${tmp}/stderr" >&2
+  exit 1
+fi
+echo "server pid ${server_pid} on ${address}; data dir ${data_dir}"
+
+# run LABEL ARGS... : runs the loadgen, echoes its RESULT line, stores qps.
+declare -A qps
+run() {
+  local label=$1
+  shift
+  local out
+  if ! out=$("${loadgen}" --target="${address}" "$@"); then
+    echo "loadgen failed for ${label}: ${out}" >&2
+    exit 1
+  fi
+  local result
+  result=$(grep '^RESULT' <<<"${out}")
+  printf '%-14s %s\n' "${label}" "${result}"
+  qps[${label}]=$(sed -n 's/.* qps=\([0-9.]*\).*/\1/p' <<<"${result}")
+}
+timed=(--concurrency="${conc}" --seconds="${secs}" --warmup="${warmup}")
+seed() {  # seed COUNT
+  local t0 t1
+  t0=$(date +%s.%N)
+  run "seed+$1" --mode=seed --count="$1" --concurrency="${seed_conc}" --owner=bench
+  t1=$(date +%s.%N)
+  awk -v a="${t0}" -v b="${t1}" -v n="$1" 'BEGIN { printf "  seeded %d cases in %.1f s\n", n, b - a }'
+}
+
+run health "${timed[@]}" --mode=health
+seed "${small}"
+run get "${timed[@]}" --mode=get --owner=bench-get
+run find_small "${timed[@]}" --mode=find --owner=bench
+run create "${timed[@]}" --mode=create --owner=bench-create
+seed $((large - small))
+run find_large "${timed[@]}" --mode=find --owner=bench
+run health_end "${timed[@]}" --mode=health
+
+rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/${server_pid}/status")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
+verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "meets" : "MISSES" }'; }
+
+echo
+echo "== casebridge case benchmark (concurrency ${conc}, ${secs} s per run$( ((smoke)) && echo ', SMOKE: numbers meaningless'))"
+printf '%-34s %10s\n' "Health/Check QPS (baseline)" "${qps[health]}"
+printf '%-34s %10s\n' "Health/Check QPS (at the end)" "${qps[health_end]}"
+printf '%-34s %10s\n' "GetCase QPS" "${qps[get]}"
+printf '%-34s %10s\n' "CreateCase QPS" "${qps[create]}"
+printf '%-34s %10s\n' "FindCases QPS @${small}" "${qps[find_small]}"
+printf '%-34s %10s\n' "FindCases QPS @${large}" "${qps[find_large]}"
+r_get=$(ratio "${qps[get]}" "${qps[health]}")
+r_create=$(ratio "${qps[create]}" "${qps[health]}")
+r_find=$(ratio "${qps[find_small]}" "${qps[health]}")
+r_scale=$(ratio "${qps[find_large]}" "${qps[find_small]}")
+printf '%-34s %10s  target >= 0.7  %s\n' "GetCase / Health" "${r_get}" "$(verdict "${r_get}" 0.7)"
+printf '%-34s %10s  target >= 0.4  %s\n' "CreateCase / Health" "${r_create}" "$(verdict "${r_create}" 0.4)"
+printf '%-34s %10s  target >= 0.2  %s\n' "FindCases@${small} / Health" "${r_find}" "$(verdict "${r_find}" 0.2)"
+printf '%-34s %10s  target >= 0.8  %s\n' "FindCases@${large} / @${small}" "${r_scale}" "$(verdict "${r_scale}" 0.8)"
+printf '%-34s %10s kB (%s MB)\n' "server peak RSS (VmHWM)" "${rss_kb}" "$((rss_kb / 1024))"
