@@ -3,8 +3,11 @@
 // Cloud and Data Center response forms, validation failures, bad
 // credentials, rate limiting, outages and malformed responses.
 //
-// The plugin runs through the real plugin host (LoadPluginFile +
-// PluginInstance) with a HostHttp over the real libcurl HttpClient.
+// JiraTest runs the plugin through the plugin host (LoadPluginFile +
+// PluginInstance) with the server's CurlHostHttp over the libcurl HttpClient;
+// JiraServerTest runs it inside the real casebridge-server over gRPC
+// (ConnectorService Create/Execute/TestConnector).
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,21 +15,23 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "casebridge/v1/connector_service.grpc.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/http/http_client.h"
+#include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
 #include "server/plugin_host/token_cache.h"
 #include "tests/fakes/fake_jira.h"
+#include "tests/integration/server_process.h"
 
 namespace casebridge::testing {
 namespace {
 
 using ::casebridge::plugin_host::ExecuteOutcome;
 using ::casebridge::plugin_host::HostHttp;
-using ::casebridge::plugin_host::HostHttpRequest;
-using ::casebridge::plugin_host::HostHttpResult;
 using ::casebridge::plugin_host::PluginInstance;
 using ::casebridge::plugin_host::PluginModule;
 using ::testing::ElementsAre;
@@ -35,41 +40,6 @@ using ::testing::StartsWith;
 using json = nlohmann::json;
 
 constexpr char kCaseId[] = "6f2c1f0e-case-4a31-9d7e-0b1a2c3d4e5f";
-
-// Test-only HostHttp over http::HttpClient (the server's CurlHostHttp lives
-// on the connectors branch; this goes away when that is merged).
-class ClientHostHttp : public HostHttp {
- public:
-  explicit ClientHostHttp(http::HttpClient* client) : client_(client) {}
-  HostHttpResult Send(const HostHttpRequest& request) override {
-    http::HttpRequest out;
-    out.method = request.method;
-    out.url = request.url;
-    out.headers = request.headers;
-    out.body = request.body;
-    absl::Time deadline = request.deadline;
-    if (request.timeout > absl::ZeroDuration()) {
-      deadline = std::min(deadline, absl::Now() + request.timeout);
-    }
-    if (deadline != absl::InfiniteFuture()) out.deadline = deadline;
-    HostHttpResult result;
-    absl::StatusOr<http::HttpResponse> response = client_->Send(out);
-    if (!response.ok()) {
-      result.status = response.status();
-      result.retryable =
-          response.status().code() == absl::StatusCode::kUnavailable ||
-          response.status().code() == absl::StatusCode::kDeadlineExceeded;
-      return result;
-    }
-    result.response.status = response->status;
-    result.response.headers = response->headers;
-    result.response.body = response->body;
-    return result;
-  }
-
- private:
-  http::HttpClient* client_;
-};
 
 std::unique_ptr<http::HttpClient> NewClient() {
   http::HttpClientOptions options;
@@ -100,7 +70,7 @@ class JiraTest : public ::testing::Test {
     fake_ = std::make_unique<FakeJira>(options);
     fake_->Start();
     client_ = NewClient();
-    http_ = std::make_unique<ClientHostHttp>(client_.get());
+    http_ = std::make_unique<plugin_host::CurlHostHttp>(client_.get());
     module_ = LoadJira(http_.get(), &cache_);
     ASSERT_NE(module_, nullptr);
     instance_ = NewInstance(Config(fake_->base_url() + "/"), Secrets());
@@ -152,7 +122,7 @@ class JiraTest : public ::testing::Test {
 
   std::unique_ptr<FakeJira> fake_;
   std::unique_ptr<http::HttpClient> client_;
-  std::unique_ptr<ClientHostHttp> http_;
+  std::unique_ptr<plugin_host::CurlHostHttp> http_;
   plugin_host::InMemoryTokenCache cache_;
   std::shared_ptr<const PluginModule> module_;
   std::unique_ptr<PluginInstance> instance_;
@@ -676,6 +646,259 @@ TEST_F(JiraTest, MalformedResponsesAreSchemaErrorsNotCrashes) {
   fake_->server().InjectFaults(
       1, FakeResponse::Json(200, R"({"issueTypes":[{"name":"no id"}]})"));
   EXPECT_EQ(Run("issueTypes", json::object()).code, absl::StatusCode::kUnknown);
+}
+
+// ---------------------------------------------------------------------------
+// Through the real server: ConnectorService with the plugin directory.
+
+namespace v1 = ::casebridge::v1;
+
+google::protobuf::Struct ToStruct(const json& value) {
+  google::protobuf::Struct out;
+  auto status = google::protobuf::util::JsonStringToMessage(value.dump(), &out);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return out;
+}
+
+json FromValue(const google::protobuf::Value& value) {
+  std::string text;
+  auto status = google::protobuf::util::MessageToJsonString(value, &text);
+  EXPECT_TRUE(status.ok()) << status.ToString();
+  return json::parse(text, nullptr, false);
+}
+
+class JiraServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    ServerOptions options;
+    options.config_yaml = std::string("log_level: warn\nplugin_dirs: [\"") +
+                          CASEBRIDGE_PLUGIN_DIR +
+                          "\"]\nhttp:\n  allow_private_addresses: true\n";
+    options.env = {{"CASEBRIDGE_ENCRYPTION_KEY",
+                    "jira-test-key-0123456789abcdef0123456789"}};
+    server_ = new ServerProcess(options);
+    absl::Status started = server_->Start();
+    if (!started.ok()) {
+      delete server_;
+      server_ = nullptr;
+      FAIL() << "cannot start casebridge-server: " << started;
+    }
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    server_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(server_, nullptr);
+    stub_ = server_->NewConnectorStub();
+    fake_.Start();
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+    return context;
+  }
+
+  json Config(std::string project = "CK") {
+    return {{"apiUrl", fake_.base_url()}, {"projectKey", std::move(project)}};
+  }
+  json Secrets(std::string token = "jira-api-token") {
+    return {{"email", "jira-bot@example.com"}, {"apiToken", std::move(token)}};
+  }
+
+  grpc::Status Create(const json& config, const json& secrets,
+                      std::string* id) {
+    v1::CreateConnectorRequest request;
+    request.set_connector_type_id(".jira");
+    request.set_name("Jira test");
+    *request.mutable_config() = ToStruct(config);
+    *request.mutable_secrets() = ToStruct(secrets);
+    v1::CreateConnectorResponse response;
+    grpc::Status status =
+        stub_->CreateConnector(Context().get(), request, &response);
+    if (id != nullptr) *id = response.connector().id();
+    return status;
+  }
+
+  std::string CreateOk(const json& config, const json& secrets) {
+    std::string id;
+    grpc::Status status = Create(config, secrets, &id);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return id;
+  }
+
+  v1::ConnectorExecuteResult Execute(const std::string& id,
+                                     const std::string& sub_action,
+                                     const json& params) {
+    v1::ExecuteConnectorRequest request;
+    request.set_id(id);
+    request.set_sub_action(sub_action);
+    *request.mutable_sub_action_params() = ToStruct(params);
+    v1::ExecuteConnectorResponse response;
+    grpc::Status status =
+        stub_->ExecuteConnector(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.result();
+  }
+
+  static ServerProcess* server_;
+  std::unique_ptr<v1::ConnectorService::Stub> stub_;
+  FakeJira fake_;
+};
+
+ServerProcess* JiraServerTest::server_ = nullptr;
+
+TEST_F(JiraServerTest, ServerListsTheJiraType) {
+  v1::ListConnectorTypesRequest request;
+  request.set_feature_id("cases");
+  v1::ListConnectorTypesResponse response;
+  grpc::Status status =
+      stub_->ListConnectorTypes(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::ConnectorType* jira = nullptr;
+  for (const auto& type : response.connector_types()) {
+    if (type.id() == ".jira") jira = &type;
+  }
+  ASSERT_NE(jira, nullptr);
+  EXPECT_EQ(jira->name(), "Jira");
+  EXPECT_EQ(jira->sub_actions_size(), 9);
+  EXPECT_EQ(jira->default_mappings_size(), 4);
+}
+
+TEST_F(JiraServerTest, EverySubActionRunsThroughTheServer) {
+  std::string id = CreateOk(Config(), Secrets());
+  v1::ConnectorExecuteResult pushed =
+      Execute(id, "pushToService",
+              {{"incident",
+                {{"summary", "From the server"},
+                 {"labels", {"server"}},
+                 {"caseId", kCaseId}}},
+               {"comments", {{{"comment", "hello"}, {"commentId", "c-1"}}}}});
+  ASSERT_EQ(pushed.status(), v1::CONNECTOR_EXECUTE_STATUS_OK)
+      << pushed.message();
+  json data = FromValue(pushed.data());
+  EXPECT_EQ(data["title"], "CK-1");
+  EXPECT_EQ(data["url"], fake_.base_url() + "/browse/CK-1");
+  EXPECT_EQ(data["pushedDate"], "2026-03-01T10:00:01.000Z");
+  EXPECT_EQ(data["comments"][0]["commentId"], "c-1");
+  ASSERT_TRUE(fake_.Issue("CK-1").has_value());
+  EXPECT_EQ(fake_.Issue("CK-1")->comments.size(), 1u);
+
+  struct Step {
+    std::string sub_action;
+    json params;
+    std::function<void(const json&)> check;
+  };
+  std::vector<Step> steps = {
+      {"getIncident",
+       {{"externalId", "CK-1"}},
+       [](const json& d) { EXPECT_EQ(d["summary"], "From the server"); }},
+      {"issueTypes", json::object(),
+       [](const json& d) { EXPECT_EQ(d.size(), 2u); }},
+      {"getFields", json::object(),
+       [](const json& d) { EXPECT_TRUE(d.contains("priority")); }},
+      {"fieldsByIssueType",
+       {{"id", "10002"}},
+       [](const json& d) { EXPECT_TRUE(d.contains("customfield_10010")); }},
+      {"issues",
+       {{"title", "server"}},
+       [](const json& d) { EXPECT_EQ(d[0]["key"], "CK-1"); }},
+      {"issue",
+       {{"id", "CK-1"}},
+       [](const json& d) { EXPECT_EQ(d["title"], "From the server"); }},
+      {"findByCaseId",
+       {{"caseId", kCaseId}},
+       [](const json& d) { EXPECT_EQ(d["title"], "CK-1"); }},
+      {"handshake", json::object(),
+       [](const json& d) { EXPECT_EQ(d["ok"], true); }},
+  };
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.sub_action);
+    v1::ConnectorExecuteResult result =
+        Execute(id, step.sub_action, step.params);
+    ASSERT_EQ(result.status(), v1::CONNECTOR_EXECUTE_STATUS_OK)
+        << result.message();
+    step.check(FromValue(result.data()));
+  }
+}
+
+TEST_F(JiraServerTest, FailuresAreResultsWithJirasMessageAndRetryClass) {
+  std::string wrong = CreateOk(Config(), Secrets("wrong-token"));
+  v1::ConnectorExecuteResult denied =
+      Execute(wrong, "pushToService", {{"incident", {{"summary", "s"}}}});
+  EXPECT_EQ(denied.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
+  EXPECT_THAT(denied.message(),
+              HasSubstr("Request failed with status code 401. Reason: You are "
+                        "not authenticated."));
+  EXPECT_FALSE(denied.retry());
+
+  std::string id = CreateOk(Config(), Secrets());
+  v1::ConnectorExecuteResult invalid =
+      Execute(id, "pushToService",
+              {{"incident", {{"summary", "s"}, {"labels", {"two words"}}}}});
+  EXPECT_EQ(invalid.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
+  EXPECT_THAT(invalid.message(),
+              HasSubstr("The label two words cannot contain spaces"));
+  EXPECT_FALSE(invalid.retry());
+
+  fake_.FailNext(1, 503, "30");
+  v1::ConnectorExecuteResult busy = Execute(id, "issueTypes", json::object());
+  EXPECT_EQ(busy.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
+  EXPECT_TRUE(busy.retry());
+  EXPECT_TRUE(busy.has_retry_at());
+  EXPECT_EQ(fake_.issue_count(), 0u);
+}
+
+TEST_F(JiraServerTest, SystemDownIsARetryableError) {
+  std::string url;
+  {
+    FakeJira gone;
+    gone.Start();
+    url = gone.base_url();
+  }
+  std::string id = CreateOk({{"apiUrl", url}, {"projectKey", "CK"}}, Secrets());
+  v1::ConnectorExecuteResult result =
+      Execute(id, "pushToService", {{"incident", {{"summary", "s"}}}});
+  EXPECT_EQ(result.status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
+  EXPECT_TRUE(result.retry());
+  EXPECT_THAT(result.message(),
+              StartsWith("[Action][Jira]: Unable to get issue types."));
+}
+
+TEST_F(JiraServerTest, TestConnectorRunsTheHandshake) {
+  v1::TestConnectorRequest request;
+  request.set_connector_type_id(".jira");
+  *request.mutable_config() = ToStruct(Config());
+  *request.mutable_secrets() = ToStruct(Secrets());
+  v1::TestConnectorResponse response;
+  grpc::Status status =
+      stub_->TestConnector(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.result().status(), v1::CONNECTOR_EXECUTE_STATUS_OK)
+      << response.result().message();
+
+  *request.mutable_config() = ToStruct(Config("NOPE"));
+  status = stub_->TestConnector(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.result().status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR);
+  EXPECT_THAT(response.result().message(),
+              HasSubstr("No project could be found with key 'NOPE'."));
+}
+
+TEST_F(JiraServerTest, ConfigOutsideTheSchemasIsRefusedAtCreate) {
+  json extra = Config();
+  extra["unknown"] = true;
+  EXPECT_EQ(Create(extra, Secrets(), nullptr).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Create(Config(), {{"email", "x"}}, nullptr).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Create({{"apiUrl", "ftp://jira.example"}, {"projectKey", "CK"}},
+                   Secrets(), nullptr)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 }  // namespace
