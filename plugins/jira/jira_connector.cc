@@ -281,13 +281,16 @@ json JiraConnector::Call(Context& ctx, const std::string& method,
                                                              : nullptr;
     auto [code, retry] = ClassifyStatus(response.status);
     int64_t retry_after_ms = retry == Retry::kYes ? response.RetryAfterMs() : 0;
+    std::string reason = ErrorReason(reason_body);
+    // service_message: Jira's own words (ExecuteConnector's service_message).
     json details = {{"status", response.status},
-                    {"response", reason_body ? error_body : json(nullptr)}};
+                    {"response", reason_body ? error_body : json(nullptr)},
+                    {"service_message", reason}};
     throw Error(code,
                 Message(context,
                         "Request failed with status code " +
                             std::to_string(response.status),
-                        ErrorReason(reason_body)),
+                        reason),
                 retry, retry_after_ms, std::move(details));
   }
   if (response.status == 204) return nullptr;

@@ -6,7 +6,8 @@
 // Errors are sdk::Error with the message
 // "[Action][Jira]: <context>. Error: <cause>. Reason: <Jira's reason>", a
 // code derived from the HTTP status (429/5xx and transport failures are
-// retryable, with Retry-After honoured), and details {status, response}.
+// retryable, with Retry-After honoured), and details {status, response,
+// service_message} (service_message = Jira's reason text).
 //
 // Thread-safety: an instance is immutable after construction, so Execute may
 // run concurrently. It uses the Context only during the call it got it for.

@@ -520,6 +520,8 @@ TEST_F(JiraTest, JiraValidationErrorsComeBackWithJirasReason) {
   EXPECT_EQ(outcome.details["status"], 400);
   EXPECT_EQ(outcome.details["response"]["errors"]["priority"],
             "Priority name '\"Urgent\"' is not valid");
+  EXPECT_EQ(outcome.details["service_message"],
+            "Priority name '\"Urgent\"' is not valid");
   EXPECT_EQ(fake_->issue_count(), 0u);
 
   ExecuteOutcome update =
@@ -834,6 +836,9 @@ TEST_F(JiraServerTest, FailuresAreResultsWithJirasMessageAndRetryClass) {
               HasSubstr("Request failed with status code 401. Reason: You are "
                         "not authenticated."));
   EXPECT_FALSE(denied.retry());
+  EXPECT_EQ(denied.service_message(),
+            "You are not authenticated. Authentication required to perform "
+            "this operation.");
 
   std::string id = CreateOk(Config(), Secrets());
   v1::ConnectorExecuteResult invalid =
