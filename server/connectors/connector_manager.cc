@@ -282,13 +282,6 @@ void ConnectorManager::DropInstance(const std::string& id) {
   instances_->Drop(id);
 }
 
-void ConnectorManager::PurgeTokens(const std::string& id) {
-  if (tokens_ == nullptr) return;
-  if (absl::Status s = tokens_->Purge(id); !s.ok()) {
-    log::Warn(kLog, "cannot purge cached tokens of connector ", id, ": ", s.message());
-  }
-}
-
 absl::StatusOr<ConnectorView> ConnectorManager::Create(
     const CreateConnectorParams& params) {
   ValidationErrors errors;
@@ -426,8 +419,9 @@ absl::StatusOr<ConnectorView> ConnectorManager::Update(
     return absl::NotFoundError(absl::StrCat("connector ", params.id, " not found"));
   }
   RETURN_IF_ERROR(s);
+  // Cached tokens belong to the old credentials.
+  RETURN_IF_ERROR(txn->DeleteCachedTokens(c.id));
   RETURN_IF_ERROR(txn->Commit());
-  PurgeTokens(c.id);
   DropInstance(c.id);
   log::Info(kLog, "updated connector ", c.id);
   return ViewOf(c);
@@ -447,8 +441,8 @@ absl::StatusOr<int64_t> ConnectorManager::Delete(std::string_view id_view) {
     return absl::NotFoundError(absl::StrCat("connector ", id, " not found"));
   }
   RETURN_IF_ERROR(s);
+  RETURN_IF_ERROR(txn->DeleteCachedTokens(id));
   RETURN_IF_ERROR(txn->Commit());
-  PurgeTokens(id);
   DropInstance(id);
   log::Info(kLog, "deleted connector ", id, " (", references,
             " cases and configurations still referenced it)");

@@ -168,7 +168,6 @@ class ConnectorManager {
   ConnectorView ViewOf(const store::Connector& c) const;
   ConnectorView ViewOf(const Preconfigured& p) const;
   void DropInstance(const std::string& id);
-  void PurgeTokens(const std::string& id);
   ExecuteResult RunOnPool(
       std::string connector_id,
       std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(

@@ -1,3 +1,6 @@
+// valijson aborts the process on a bad schema unless built to throw.
+#define VALIJSON_USE_EXCEPTIONS 1
+
 #include "server/connectors/json_schema.h"
 
 #include <exception>

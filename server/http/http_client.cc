@@ -542,7 +542,7 @@ absl::StatusOr<HttpResponse> HttpClient::Impl::Perform(
         return absl::DeadlineExceededError(absl::StrCat(
             "request to ", target.origin, " timed out after ", timeout_ms,
             " ms (",
-            end_is_deadline ? "request deadline" : "http.response_timeout",
+            end_is_deadline ? "request deadline" : "http.response_timeout_ms",
             "): ", detail));
       case CURLE_PEER_FAILED_VERIFICATION:
       case CURLE_SSL_CACERT_BADFILE:
@@ -603,7 +603,7 @@ absl::StatusOr<std::unique_ptr<HttpClient>> HttpClient::Create(
     auto origin = ParseUrl(hs.url);
     if (!origin.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "invalid host settings url: ", origin.status().message()));
+          "invalid http.host_settings url: ", origin.status().message()));
     }
     Impl::ResolvedHostSettings resolved;
     resolved.mode = hs.verification_mode;

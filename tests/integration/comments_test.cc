@@ -225,6 +225,26 @@ TEST_F(CommentsTest, AttachmentValidation) {
       << "only the valid comment was stored";
 }
 
+TEST_F(CommentsTest, EnumsOutsideTheirRangeAreInvalid) {
+  v1::Case c = CreateTitled("Enums");
+  v1::AttachmentContent storage = ExternalReferenceContent();
+  storage.mutable_external_reference()->mutable_storage()->set_type(
+      static_cast<v1::ExternalReferenceStorageType>(99));
+  EXPECT_TRUE(IsInvalidField(TryAddComment(c.id(), storage),
+                             "attachment.external_reference"));
+  v1::FindCommentsRequest r;
+  r.set_case_id(c.id());
+  r.set_sort_order(static_cast<v1::SortOrder>(99));
+  v1::FindCommentsResponse resp;
+  EXPECT_TRUE(IsInvalidField(CB_CALL(FindComments, r, &resp), "sort_order"));
+  v1::FindCaseActivityRequest a;
+  a.set_case_id(c.id());
+  a.set_sort_order(static_cast<v1::SortOrder>(99));
+  v1::FindCaseActivityResponse aresp;
+  EXPECT_TRUE(
+      IsInvalidField(CB_CALL(FindCaseActivity, a, &aresp), "sort_order"));
+}
+
 TEST_F(CommentsTest, OwnerMustMatchTheCase) {
   v1::Case c = CreateTitled("Owner");
   v1::AddCommentRequest r;

@@ -524,6 +524,17 @@ TEST_F(FindCasesTest, EnumsOutsideTheirRangeAreInvalid) {
   v1::FindCasesRequest severity;
   severity.add_severities(static_cast<v1::CaseSeverity>(99));
   EXPECT_TRUE(IsInvalidField(TryFind(severity), "severities"));
+  v1::FindCasesRequest order;
+  order.set_sort_order(static_cast<v1::SortOrder>(99));
+  EXPECT_TRUE(IsInvalidField(TryFind(order), "sort_order"));
+  v1::FindCasesRequest search_field;
+  search_field.set_search("x");
+  search_field.add_search_fields(static_cast<v1::CaseSearchField>(99));
+  EXPECT_TRUE(IsInvalidField(TryFind(search_field), "search_fields"));
+  v1::FindCasesRequest op;
+  op.set_search("x");
+  op.set_default_search_operator(static_cast<v1::SearchOperator>(99));
+  EXPECT_TRUE(IsInvalidField(TryFind(op), "default_search_operator"));
 }
 
 TEST_F(FindCasesTest, GetCaseStatusCounts) {

@@ -143,6 +143,15 @@ TEST_F(RobustnessTest, SearchTreatsQuerySyntaxAsText) {
   EXPECT_EQ(resp.total(), 1);
 }
 
+TEST_F(RobustnessTest, SearchFoldsCaseBeyondAscii) {
+  CreateTitled("Café incident in Zürich");
+  for (const std::string search : {"café", "CAFÉ", "zürich", "ZÜRICH"}) {
+    v1::FindCasesRequest r;
+    r.set_search(search);
+    EXPECT_EQ(Find(r).total(), 1) << "search '" << search << "'";
+  }
+}
+
 TEST_F(RobustnessTest, FiltersMatchLiterallyNotAsPatterns) {
   CreateTitled("underscore", {"a_c"});
   CreateTitled("plain", {"abc"});
