@@ -587,15 +587,29 @@ json JiraConnector::GetIncident(const std::string& external_id,
   return result;
 }
 
+json JiraConnector::Search(Context& ctx, const std::string& jql,
+                           const std::string& rest_of_query,
+                           const std::string& context) const {
+  const std::string query = "?jql=" + EncodeUriComponent(jql) + rest_of_query;
+  try {
+    return Call(ctx, "GET", base_url_ + "/rest/api/2/search/jql" + query,
+                nullptr, context, {});
+  } catch (const Error& e) {
+    // Jira Data Center has no /search/jql (Cloud removed /search instead).
+    if (e.code() != Code::kNotFound || !e.details().is_object() ||
+        e.details().value("status", 0) != 404) {
+      throw;
+    }
+  }
+  return Call(ctx, "GET", base_url_ + "/rest/api/2/search" + query, nullptr,
+              context, {});
+}
+
 json JiraConnector::SearchIssues(const std::string& title, Context& ctx) const {
   const std::string context = "Unable to get issues";
   std::string jql = "project=\"" + project_key_ + "\" and summary ~\"" +
                     EscapeJqlText(title) + "\"";
-  json body =
-      Call(ctx, "GET",
-           base_url_ + "/rest/api/2/search/jql?jql=" + EncodeUriComponent(jql) +
-               "&fields=summary,key",
-           nullptr, context, {});
+  json body = Search(ctx, jql, "&fields=summary,key", context);
   json issues = Member(body, "issues");
   if (issues.is_null()) issues = json::array();
   if (!issues.is_array()) BadResponse(context, "Response is not a valid JSON");
@@ -625,10 +639,7 @@ json JiraConnector::FindByCaseId(const std::string& case_id,
   std::string jql = "project=\"" + project_key_ + "\" and labels = \"" +
                     CaseLabel(case_id) + "\" ORDER BY created ASC";
   json body =
-      Call(ctx, "GET",
-           base_url_ + "/rest/api/2/search/jql?jql=" + EncodeUriComponent(jql) +
-               "&fields=summary,key,created&maxResults=1",
-           nullptr, context, {});
+      Search(ctx, jql, "&fields=summary,key,created&maxResults=1", context);
   json issues = Member(body, "issues");
   if (issues.is_null()) issues = json::array();
   if (!issues.is_array()) BadResponse(context, "Response is not a valid JSON");

@@ -53,6 +53,11 @@ class JiraConnector : public sdk::Connector {
                               sdk::Context& ctx) const;
   nlohmann::json Handshake(sdk::Context& ctx) const;
 
+  // GET /rest/api/2/search/jql?jql=<jql><rest_of_query>; on 404 (Jira Data
+  // Center, which lacks it) the same query on /rest/api/2/search.
+  nlohmann::json Search(sdk::Context& ctx, const std::string& jql,
+                        const std::string& rest_of_query,
+                        const std::string& context) const;
   // Reads every page of a createmeta listing (`issueTypes`/`fields` on
   // Cloud, `values` on Data Center).
   std::vector<nlohmann::json> GetCreateMetaList(const std::string& url,

@@ -356,12 +356,16 @@ FakeResponse FakeJira::Dispatch(const FakeRequest& request) {
   if ((method == "POST" || method == "PUT") && !IsJsonRequest(request)) {
     return FakeResponse::Text(415, "Unsupported Media Type");
   }
-  if (parts.size() == 1 && parts[0] == "search") {
+  if (parts.size() == 1 && parts[0] == "search" && method == "GET") {
+    if (!options_.enhanced_search) return Search(request);
     return JiraError(410, {"The requested API has been removed. Please "
                            "migrate to the /rest/api/2/search/jql API."});
   }
   if (parts.size() == 2 && parts[0] == "search" && parts[1] == "jql" &&
       method == "GET") {
+    if (!options_.enhanced_search) {
+      return JiraError(404, {"null for uri: " + path});
+    }
     return Search(request);
   }
   if (parts.size() >= 4 && parts[0] == "issue" && parts[1] == "createmeta" &&

@@ -4,8 +4,9 @@
 // type, required fields, field types, priorities, labels and parents, and
 // answers with Jira's error shape {"errorMessages":[...],"errors":{...}}.
 // Cloud answers createmeta with `issueTypes`/`fields`, Data Center with
-// `values`; both page with startAt/maxResults. The removed Cloud search API
-// (/rest/api/2/search) answers 410. Timestamps are written the Jira way
+// `values`; both page with startAt/maxResults. Search is /search/jql (Cloud;
+// the removed /search answers 410) or /search (Data Center). Timestamps are
+// written the Jira way
 // ("2026-03-01T10:00:01.000+0000") from a clock that starts at
 // kFakeJiraEpochMs and advances one second per write.
 //
@@ -63,7 +64,10 @@ struct FakeJiraOptions {
   std::string api_token = "jira-api-token";
   std::string project_key = "CK";
   bool data_center = false;  // createmeta answers {"values": [...]}
-  int page_size = 50;        // createmeta/search page size
+  // Cloud: /search/jql serves and the removed /search answers 410. Data
+  // Center (false): /search/jql answers 404 and /search serves.
+  bool enhanced_search = true;
+  int page_size = 50;  // createmeta/search page size
   // Offset Jira writes timestamps with ("+0000", "+0300", "-0500").
   std::string utc_offset = "+0000";
 };

@@ -432,6 +432,29 @@ TEST_F(JiraTest, IssueAndGetIncidentReadOneIssue) {
       StartsWith("[Action][Jira]: Unable to get issue with id CK-404."));
 }
 
+TEST_F(JiraTest, DataCenterSearchFallsBackToTheClassicSearchApi) {
+  FakeJiraOptions options;
+  options.data_center = true;
+  options.enhanced_search = false;
+  Init(options);
+  Push({{"summary", "on data center"}, {"caseId", kCaseId}});
+  fake_->server().ClearRequests();
+
+  ExecuteOutcome issues = Run("issues", {{"title", "data center"}});
+  ASSERT_TRUE(issues.ok()) << issues.message;
+  EXPECT_EQ(issues.data, json::parse(R"([{"id":"10000","key":"CK-1",
+                                          "title":"on data center"}])"));
+  ExecuteOutcome found = Run("findByCaseId", {{"caseId", kCaseId}});
+  ASSERT_TRUE(found.ok()) << found.message;
+  EXPECT_EQ(found.data["title"], "CK-1");
+  std::vector<std::string> paths;
+  for (const FakeRequest& r : fake_->requests()) paths.push_back(r.path);
+  EXPECT_THAT(paths,
+              ElementsAre("/rest/api/2/search/jql", "/rest/api/2/search",
+                          "/rest/api/2/search/jql", "/rest/api/2/search"));
+  EXPECT_EQ(fake_->requests()[0].query, fake_->requests()[1].query);
+}
+
 TEST_F(JiraTest, FindByCaseIdReturnsTheOldestIssueCarryingTheCaseLabel) {
   ExecuteOutcome none = Run("findByCaseId", {{"caseId", kCaseId}});
   ASSERT_TRUE(none.ok()) << none.message;
