@@ -6,8 +6,11 @@
 // and prints one machine-readable line:
 //   RESULT mode=get qps=1234.5 p50_ms=0.12 p90_ms=0.2 p99_ms=0.4 max_ms=3
 //   calls=N errors=0
-// Modes: health, get, create, find (timed) and seed (creates --count cases
-// as fast as it can, then prints the same line). Exits 1 on any RPC error.
+// Modes: health, get, create, find, execute (timed) and seed (creates --count
+// cases as fast as it can, then prints the same line). execute creates one
+// connector of --connector-type and runs its --sub-action with empty params
+// (the server needs that plugin and an encryption key). Exits 1 on any RPC
+// error.
 //
 // Usage: casebridge_loadgen --target=127.0.0.1:PORT --mode=health
 //          [--concurrency=16] [--seconds=5] [--warmup=0.5] [--channels=1]
@@ -25,6 +28,7 @@
 #include <vector>
 
 #include "casebridge/v1/case_service.grpc.pb.h"
+#include "casebridge/v1/connector_service.grpc.pb.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -45,6 +49,8 @@ struct Options {
   long count = 10000;
   std::string owner = "bench";
   int tags = 50;
+  std::string connector_type = ".test-echo";
+  std::string sub_action = "echo";
 };
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -77,6 +83,10 @@ bool ParseOptions(int argc, char** argv, Options* o) {
       o->owner = v;
     else if (k == "tags")
       o->tags = std::atoi(v.c_str());
+    else if (k == "connector-type")
+      o->connector_type = v;
+    else if (k == "sub-action")
+      o->sub_action = v;
     else {
       std::fprintf(stderr, "unknown option --%s\n", k.c_str());
       return false;
@@ -263,6 +273,44 @@ std::vector<std::string> CreateFew(const Options& o, int n) {
   return ids;
 }
 
+// Creates one connector of the configured type; returns its id or "".
+std::string CreateConnector(const Options& o) {
+  auto stub = v1::ConnectorService::NewStub(
+      grpc::CreateChannel(o.target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  v1::CreateConnectorRequest request;
+  request.set_connector_type_id(o.connector_type);
+  request.set_name("bench connector");
+  request.mutable_config();
+  request.mutable_secrets();
+  v1::CreateConnectorResponse response;
+  grpc::Status s = stub->CreateConnector(&ctx, request, &response);
+  if (!s.ok()) {
+    std::fprintf(stderr, "loadgen: CreateConnector failed: %d %s\n",
+                 s.error_code(), s.error_message().c_str());
+    return "";
+  }
+  // A run that fails inside the plugin is still an OK RPC, so check once that
+  // the sub-action really succeeds before measuring it.
+  grpc::ClientContext exec_ctx;
+  exec_ctx.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(30));
+  v1::ExecuteConnectorRequest exec;
+  exec.set_id(response.connector().id());
+  exec.set_sub_action(o.sub_action);
+  exec.mutable_sub_action_params();
+  v1::ExecuteConnectorResponse result;
+  s = stub->ExecuteConnector(&exec_ctx, exec, &result);
+  if (!s.ok() ||
+      result.result().status() != v1::CONNECTOR_EXECUTE_STATUS_OK) {
+    std::fprintf(stderr, "loadgen: ExecuteConnector does not succeed: %s %s\n",
+                 s.error_message().c_str(), result.result().message().c_str());
+    return "";
+  }
+  return response.connector().id();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -270,7 +318,7 @@ int main(int argc, char** argv) {
   if (!ParseOptions(argc, argv, &o)) {
     std::fprintf(stderr,
                  "usage: casebridge_loadgen --target=HOST:PORT "
-                 "--mode=health|get|create|find|seed\n"
+                 "--mode=health|get|create|find|execute|seed\n"
                  "         [--concurrency=16] [--seconds=5] [--warmup=0.5] "
                  "[--channels=1]\n"
                  "         [--count=10000] [--owner=bench] [--tags=50]\n");
@@ -307,6 +355,15 @@ int main(int argc, char** argv) {
       r.add_owners(o.owner);
       requests.push_back(Serialize(r));
     }
+  } else if (o.mode == "execute") {
+    method = "/casebridge.v1.ConnectorService/ExecuteConnector";
+    const std::string id = CreateConnector(o);
+    if (id.empty()) return 1;
+    v1::ExecuteConnectorRequest r;
+    r.set_id(id);
+    r.set_sub_action(o.sub_action);
+    r.mutable_sub_action_params();
+    requests.push_back(Serialize(r));
   } else {
     std::fprintf(stderr, "unknown mode %s\n", o.mode.c_str());
     return 2;
