@@ -419,6 +419,23 @@ absl::StatusOr<ConnectorView> ConnectorManager::Update(
   RETURN_IF_ERROR(
       ValidateConnectorInput(*type, params.config, params.secrets, &errors));
   RETURN_IF_ERROR(errors.ToStatus());
+  // As Kibana does, a deprecated (Table API) ServiceNow connector may only
+  // move to import-set mode once the Elastic app answers on the instance;
+  // the type's handshake is that check.
+  if (IsDeprecatedConnector(existing.connector_type_id, existing.config) &&
+      !IsDeprecatedConnector(existing.connector_type_id, params.config) &&
+      type->info->FindSubAction("handshake") != nullptr) {
+    ASSIGN_OR_RETURN(ExecuteResult check,
+                     Test(existing.connector_type_id, params.config,
+                          params.secrets, ExecuteOptions{}));
+    if (!check.ok) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "connector ", params.id,
+          " cannot leave Table API mode until the instance answers the "
+          "import-set check: ",
+          check.message));
+    }
+  }
 
   store::Connector c = existing;
   c.name = params.name;

@@ -368,5 +368,38 @@ TEST_F(ServiceNowServerTest, TestConnectorRunsTheHandshake) {
               HasSubstr("is the Elastic ServiceNow app"));
 }
 
+TEST_F(ServiceNowServerTest, SwitchingToImportSetModeChecksTheElasticApp) {
+  v1::Connector legacy =
+      Create(".servicenow", BasicConfig(/*table_api=*/true), BasicSecrets());
+  ASSERT_TRUE(legacy.is_deprecated());
+  auto update = [&](const json& config, v1::UpdateConnectorResponse* out) {
+    v1::UpdateConnectorRequest request;
+    request.set_id(legacy.id());
+    request.set_name(legacy.name());
+    *request.mutable_config() = ToStruct(config);
+    *request.mutable_secrets() = ToStruct(BasicSecrets());
+    return stub_->UpdateConnector(Context().get(), request, out);
+  };
+
+  sn_->set_elastic_app_installed(false);
+  v1::UpdateConnectorResponse refused;
+  grpc::Status status = update(BasicConfig(false), &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("is the Elastic ServiceNow app"));
+  v1::GetConnectorRequest get;
+  get.set_id(legacy.id());
+  v1::GetConnectorResponse still;
+  ASSERT_TRUE(stub_->GetConnector(Context().get(), get, &still).ok());
+  EXPECT_TRUE(still.connector().is_deprecated())
+      << "nothing may change on refusal";
+
+  sn_->set_elastic_app_installed(true);
+  v1::UpdateConnectorResponse switched;
+  status = update(BasicConfig(false), &switched);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(switched.connector().is_deprecated());
+}
+
 }  // namespace
 }  // namespace casebridge::testing
