@@ -43,51 +43,16 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/casebridge-bench.XXXXXX")
 data_dir=${BENCH_DATA_DIR:-${tmp}/data}
-server_pid=
-cleanup() {
-  if [[ -n "${server_pid}" ]] && kill -0 "${server_pid}" 2>/dev/null; then
-    kill -TERM "${server_pid}" 2>/dev/null || true
-    wait "${server_pid}" 2>/dev/null || true
-  fi
-  rm -rf "${tmp}"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+trap bench_cleanup EXIT
 
 # Plain command (not a subshell) so $! is the server.
 "${server_bin}" --listen 127.0.0.1:0 --data-dir "${data_dir}" --log-level warn \
   >"${tmp}/stdout" 2>"${tmp}/stderr" </dev/null &
 server_pid=$!
-address=
-for _ in $(seq 1 1500); do
-  if line=$(grep -m1 '^LISTENING ' "${tmp}/stdout" 2>/dev/null); then
-    address=127.0.0.1:${line##*:}
-    break
-  fi
-  kill -0 "${server_pid}" 2>/dev/null || break
-  sleep 0.02
-done
-if [[ -z "${address}" ]]; then
-  echo "server did not start:" >&2
-  cat "${tmp}/stderr" >&2
-  exit 1
-fi
+bench_wait_for_server
 echo "server pid ${server_pid} on ${address}; data dir ${data_dir}"
 
-# run LABEL ARGS... : runs the loadgen, echoes its RESULT line, stores qps.
-declare -A qps
-run() {
-  local label=$1
-  shift
-  local out
-  if ! out=$("${loadgen}" --target="${address}" "$@"); then
-    echo "loadgen failed for ${label}: ${out}" >&2
-    exit 1
-  fi
-  local result
-  result=$(grep '^RESULT' <<<"${out}")
-  printf '%-14s %s\n' "${label}" "${result}"
-  qps[${label}]=$(sed -n 's/.* qps=\([0-9.]*\).*/\1/p' <<<"${result}")
-}
 timed=(--concurrency="${conc}" --seconds="${secs}" --warmup="${warmup}")
 seed() {  # seed COUNT
   local t0 t1

@@ -38,15 +38,8 @@ if ((smoke)); then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/casebridge-cbench.XXXXXX")
-server_pid=
-cleanup() {
-  if [[ -n "${server_pid}" ]] && kill -0 "${server_pid}" 2>/dev/null; then
-    kill -TERM "${server_pid}" 2>/dev/null || true
-    wait "${server_pid}" 2>/dev/null || true
-  fi
-  rm -rf "${tmp}"
-}
-trap cleanup EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
+trap bench_cleanup EXIT
 
 mkdir -p "${tmp}/plugins"
 cp "${plugin_so}" "${tmp}/plugins/"
@@ -55,35 +48,8 @@ CASEBRIDGE_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
   "${server_bin}" --listen 127.0.0.1:0 --data-dir "${tmp}/data" --plugin-dir "${tmp}/plugins" \
   --log-level warn >"${tmp}/stdout" 2>"${tmp}/stderr" </dev/null &
 server_pid=$!
-address=
-for _ in $(seq 1 1500); do
-  if line=$(grep -m1 '^LISTENING ' "${tmp}/stdout" 2>/dev/null); then
-    address=127.0.0.1:${line##*:}
-    break
-  fi
-  kill -0 "${server_pid}" 2>/dev/null || break
-  sleep 0.02
-done
-if [[ -z "${address}" ]]; then
-  echo "server did not start:" >&2
-  cat "${tmp}/stderr" >&2
-  exit 1
-fi
+bench_wait_for_server
 
-declare -A qps
-run() {  # run LABEL ARGS...
-  local label=$1
-  shift
-  local out
-  if ! out=$("${loadgen}" --target="${address}" "$@"); then
-    echo "loadgen failed for ${label}: ${out}" >&2
-    exit 1
-  fi
-  local result
-  result=$(grep '^RESULT' <<<"${out}")
-  printf '%-10s %s\n' "${label}" "${result}"
-  qps[${label}]=$(sed -n 's/.* qps=\([0-9.]*\).*/\1/p' <<<"${result}")
-}
 timed=(--concurrency="${conc}" --seconds="${secs}" --warmup="${warmup}")
 run health "${timed[@]}" --mode=health
 run execute "${timed[@]}" --mode=execute --connector-type=.test-echo --sub-action=echo
