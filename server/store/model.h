@@ -9,6 +9,7 @@
 #define CASEBRIDGE_SERVER_STORE_MODEL_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -196,6 +197,51 @@ struct CachedToken {
   std::string key;
   std::string sealed_token;
   absl::Time expires_at;
+};
+
+// --- Push jobs (server/jobs/ runs them; server/cases/ builds and applies
+// them).
+
+enum class PushJobState { kQueued, kRunning, kRetryWait, kSucceeded, kFailed };
+
+// Why an attempt failed.
+struct PushError {
+  std::string code;  // canonical status name, e.g. "UNAVAILABLE"
+  std::string message;
+  std::string service_message;
+  bool retryable = false;
+};
+
+// One push of a case to a connector. A RUNNING job belongs to `lease_owner`
+// until `lease_expires_at`; after that any worker may claim it again.
+struct PushJob {
+  std::string id;
+  std::string case_id;
+  std::string connector_id;
+  std::string connector_type_id;
+  PushJobState state = PushJobState::kQueued;
+  int32_t attempts = 0;  // attempts started (incremented by a claim)
+  int32_t max_attempts = 1;
+  absl::Time created_at;
+  absl::Time updated_at;
+  std::optional<absl::Time> next_attempt_at;  // RETRY_WAIT only
+  std::optional<absl::Time> finished_at;      // SUCCEEDED / FAILED only
+  User requested_by;
+  std::optional<PushError> last_error;
+  std::optional<ExternalService> external_service;  // SUCCEEDED only
+  std::string lease_owner;                 // RUNNING only
+  std::optional<absl::Time> lease_expires_at;  // RUNNING only
+};
+
+// What a case last pushed to one connector: the external record and which
+// attachment versions it carries, so the next push sends only what changed.
+struct PushRecord {
+  std::string case_id;
+  std::string connector_id;
+  ExternalService external_service;
+  // attachment id -> attachment version last sent (user comments and alert
+  // attachments alike).
+  std::map<std::string, int64_t> pushed_attachments;
 };
 
 }  // namespace casebridge::store

@@ -258,6 +258,46 @@ class FakeTransaction : public Transaction {
     return Unsupported("tokens");
   }
 
+  absl::Status InsertPushJob(const PushJob&) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<PushJob> GetPushJob(std::string_view) override {
+    return Unsupported("push jobs");
+  }
+  absl::Status UpdatePushJob(const PushJob&, std::string_view) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<PushJobPage> FindPushJobs(const PushJobQuery&) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<std::vector<PushJob>> ClaimPushJobs(std::string_view,
+                                                     absl::Time, absl::Time,
+                                                     int) override {
+    return Unsupported("push jobs");
+  }
+  absl::Status RenewPushJobLease(std::string_view, std::string_view,
+                                 absl::Time) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<std::optional<absl::Time>> NextPushJobDue() override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<std::vector<PushJob>> LatestPushJobs(
+      std::string_view) override {
+    return std::vector<PushJob>();  // GetCase asks; the fake keeps none
+  }
+  absl::StatusOr<std::optional<PushRecord>> GetPushRecord(
+      std::string_view, std::string_view) override {
+    return Unsupported("push records");
+  }
+  absl::StatusOr<std::vector<PushRecord>> ListPushRecords(
+      std::string_view) override {
+    return std::vector<PushRecord>();  // GetCase asks; the fake keeps none
+  }
+  absl::Status PutPushRecord(const PushRecord&) override {
+    return Unsupported("push records");
+  }
+
  private:
   FakeStore* store_;
   bool write_;

@@ -559,6 +559,26 @@ class SqliteTransaction : public Transaction {
   absl::Status PutCachedToken(const CachedToken& token) override;
   absl::Status DeleteCachedTokens(std::string_view connector_id) override;
 
+  absl::Status InsertPushJob(const PushJob& job) override;
+  absl::StatusOr<PushJob> GetPushJob(std::string_view id) override;
+  absl::Status UpdatePushJob(const PushJob& job,
+                             std::string_view expected_lease_owner) override;
+  absl::StatusOr<PushJobPage> FindPushJobs(const PushJobQuery& query) override;
+  absl::StatusOr<std::vector<PushJob>> ClaimPushJobs(std::string_view owner,
+                                                     absl::Time now,
+                                                     absl::Time lease_until,
+                                                     int limit) override;
+  absl::Status RenewPushJobLease(std::string_view id, std::string_view owner,
+                                 absl::Time lease_until) override;
+  absl::StatusOr<std::optional<absl::Time>> NextPushJobDue() override;
+  absl::StatusOr<std::vector<PushJob>> LatestPushJobs(
+      std::string_view case_id) override;
+  absl::StatusOr<std::optional<PushRecord>> GetPushRecord(
+      std::string_view case_id, std::string_view connector_id) override;
+  absl::StatusOr<std::vector<PushRecord>> ListPushRecords(
+      std::string_view case_id) override;
+  absl::Status PutPushRecord(const PushRecord& record) override;
+
  private:
   absl::StatusOr<Stmt> Prepare(std::string_view sql, const char* op) {
     if (done_) {
@@ -1763,6 +1783,348 @@ absl::Status SqliteTransaction::DeleteCachedTokens(
       Stmt s, Prepare("DELETE FROM cached_tokens WHERE connector_id = ?",
                       "delete cached tokens"));
   return s.BindText(connector_id).Run();
+}
+
+// --- Push jobs and records.
+
+constexpr const char* kPushJobColumns =
+    "id, case_id, connector_id, connector_type_id, state, attempts, "
+    "max_attempts, created_at, updated_at, next_attempt_at, finished_at, "
+    "lease_owner, lease_expires_at, doc";
+
+int64_t PushJobStateToInt(PushJobState s) { return static_cast<int64_t>(s); }
+
+PushJobState PushJobStateFromInt(int64_t v) {
+  switch (v) {
+    case 1:
+      return PushJobState::kRunning;
+    case 2:
+      return PushJobState::kRetryWait;
+    case 3:
+      return PushJobState::kSucceeded;
+    case 4:
+      return PushJobState::kFailed;
+    default:
+      return PushJobState::kQueued;
+  }
+}
+
+// Everything of a job that no query filters on.
+std::string PushJobDoc(const PushJob& j) {
+  Json doc = Json::object();
+  doc["requested_by"] = sqlite::UserToJson(j.requested_by);
+  if (j.last_error) {
+    doc["last_error"] = {{"code", j.last_error->code},
+                         {"message", j.last_error->message},
+                         {"service_message", j.last_error->service_message},
+                         {"retryable", j.last_error->retryable}};
+  }
+  if (j.external_service) {
+    doc["external_service"] =
+        sqlite::ExternalServiceToJson(*j.external_service);
+  }
+  return DumpJson(doc);
+}
+
+absl::StatusOr<PushJob> ReadPushJob(const Stmt& s) {
+  PushJob j;
+  j.id = s.Str(0);
+  j.case_id = s.Str(1);
+  j.connector_id = s.Str(2);
+  j.connector_type_id = s.Str(3);
+  j.state = PushJobStateFromInt(s.Int(4));
+  j.attempts = static_cast<int32_t>(s.Int(5));
+  j.max_attempts = static_cast<int32_t>(s.Int(6));
+  j.created_at = s.Time(7);
+  j.updated_at = s.Time(8);
+  j.next_attempt_at = s.OptTime(9);
+  j.finished_at = s.OptTime(10);
+  j.lease_owner = s.Str(11);
+  j.lease_expires_at = s.OptTime(12);
+  SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(13), "push job"));
+  if (doc.contains("requested_by"))
+    j.requested_by = sqlite::UserFromJson(doc["requested_by"]);
+  if (doc.contains("last_error")) {
+    const Json& e = doc["last_error"];
+    j.last_error = PushError{e.value("code", ""), e.value("message", ""),
+                             e.value("service_message", ""),
+                             e.value("retryable", false)};
+  }
+  if (doc.contains("external_service"))
+    j.external_service =
+        sqlite::ExternalServiceFromJson(doc["external_service"]);
+  return j;
+}
+
+absl::Status SqliteTransaction::InsertPushJob(const PushJob& job) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(absl::StrCat("INSERT INTO push_jobs(", kPushJobColumns,
+                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+              "insert push job"));
+  s.BindText(job.id)
+      .BindText(job.case_id)
+      .BindText(job.connector_id)
+      .BindText(job.connector_type_id)
+      .BindInt(PushJobStateToInt(job.state))
+      .BindInt(job.attempts)
+      .BindInt(job.max_attempts)
+      .BindTime(job.created_at)
+      .BindTime(job.updated_at)
+      .BindOptTime(job.next_attempt_at)
+      .BindOptTime(job.finished_at)
+      .BindText(job.lease_owner)
+      .BindOptTime(job.lease_expires_at)
+      .BindText(PushJobDoc(job));
+  return s.Run();
+}
+
+absl::StatusOr<PushJob> SqliteTransaction::GetPushJob(std::string_view id) {
+  SQ_ASSIGN_OR_RETURN(Stmt s,
+                      Prepare(absl::StrCat("SELECT ", kPushJobColumns,
+                                           " FROM push_jobs WHERE id = ?"),
+                              "get push job"));
+  s.BindText(id);
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row)
+    return absl::NotFoundError(
+        absl::StrCat("push job ", sqlite::AbslView(id), " not found"));
+  return ReadPushJob(s);
+}
+
+absl::Status SqliteTransaction::UpdatePushJob(
+    const PushJob& job, std::string_view expected_lease_owner) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare("UPDATE push_jobs SET state = ?, attempts = ?, max_attempts = ?, "
+              "updated_at = ?, next_attempt_at = ?, finished_at = ?, "
+              "lease_owner = ?, lease_expires_at = ?, doc = ? WHERE id = ? AND "
+              "(?11 = '' OR (state = 1 AND lease_owner = ?11))",
+              "update push job"));
+  s.BindInt(PushJobStateToInt(job.state))
+      .BindInt(job.attempts)
+      .BindInt(job.max_attempts)
+      .BindTime(job.updated_at)
+      .BindOptTime(job.next_attempt_at)
+      .BindOptTime(job.finished_at)
+      .BindText(job.lease_owner)
+      .BindOptTime(job.lease_expires_at)
+      .BindText(PushJobDoc(job))
+      .BindText(job.id)
+      .BindText(expected_lease_owner);
+  SQ_RETURN_IF_ERROR(s.Run());
+  if (conn_->Changes() > 0) return absl::OkStatus();
+  SQ_ASSIGN_OR_RETURN(PushJob stored, GetPushJob(job.id));
+  (void)stored;
+  return absl::AbortedError(absl::StrCat(
+      "push job ", job.id, " is no longer leased to ",
+      sqlite::AbslView(expected_lease_owner)));
+}
+
+absl::StatusOr<PushJobPage> SqliteTransaction::FindPushJobs(
+    const PushJobQuery& query) {
+  SqlBuilder where;
+  where.sql = " WHERE 1 = 1";
+  if (!query.case_id.empty()) {
+    where.sql += " AND case_id = ?";
+    where.args.push_back(query.case_id);
+  }
+  if (!query.states.empty()) {
+    where.sql += " AND state IN (";
+    for (size_t i = 0; i < query.states.size(); ++i) {
+      where.sql += i ? ", ?" : "?";
+      where.args.push_back(PushJobStateToInt(query.states[i]));
+    }
+    where.sql += ")";
+  }
+  PushJobPage page;
+  {
+    SqlBuilder b = where;
+    b.sql = absl::StrCat("SELECT count(*) FROM push_jobs", where.sql);
+    SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "count push jobs"));
+    b.Bind(s);
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (row) page.total = s.Int(0);
+  }
+  SqlBuilder b = where;
+  b.sql = absl::StrCat("SELECT ", kPushJobColumns, " FROM push_jobs",
+                       where.sql,
+                       " ORDER BY created_at DESC, rid DESC LIMIT ? OFFSET ?");
+  int per_page = std::max(query.per_page, 0);
+  b.args.push_back(static_cast<int64_t>(per_page));
+  b.args.push_back(static_cast<int64_t>(std::max(query.page - 1, 0)) *
+                   per_page);
+  SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "find push jobs"));
+  b.Bind(s);
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    SQ_ASSIGN_OR_RETURN(PushJob j, ReadPushJob(s));
+    page.jobs.push_back(std::move(j));
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<PushJob>> SqliteTransaction::ClaimPushJobs(
+    std::string_view owner, absl::Time now, absl::Time lease_until,
+    int limit) {
+  std::vector<PushJob> claimed;
+  if (limit <= 0) return claimed;
+  const int64_t now_us = absl::ToUnixMicros(now);
+  // Due jobs, oldest first; a pair with a live lease is skipped in SQL, a
+  // pair already claimed in this batch in the loop below. Write
+  // transactions are serialised, so no other claimer interleaves.
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(absl::StrCat(
+                  "SELECT ", kPushJobColumns,
+                  " FROM push_jobs j WHERE (j.state = 0 OR (j.state = 2 AND "
+                  "j.next_attempt_at <= ?1) OR (j.state = 1 AND "
+                  "j.lease_expires_at <= ?1)) AND NOT EXISTS (SELECT 1 FROM "
+                  "push_jobs r WHERE r.case_id = j.case_id AND "
+                  "r.connector_id = j.connector_id AND r.state = 1 AND "
+                  "r.lease_expires_at > ?1) ORDER BY j.created_at, j.rid "
+                  "LIMIT ?2"),
+              "find due push jobs"));
+  s.BindInt(now_us).BindInt(static_cast<int64_t>(limit) * 4 + 16);
+  std::vector<PushJob> due;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    SQ_ASSIGN_OR_RETURN(PushJob j, ReadPushJob(s));
+    due.push_back(std::move(j));
+  }
+  for (PushJob& j : due) {
+    if (static_cast<int>(claimed.size()) >= limit) break;
+    bool pair_taken = false;
+    for (const PushJob& c : claimed) {
+      if (c.case_id == j.case_id && c.connector_id == j.connector_id) {
+        pair_taken = true;
+        break;
+      }
+    }
+    if (pair_taken) continue;
+    j.state = PushJobState::kRunning;
+    j.attempts += 1;
+    j.updated_at = now;
+    j.next_attempt_at.reset();
+    j.lease_owner = std::string(owner);
+    j.lease_expires_at = lease_until;
+    SQ_RETURN_IF_ERROR(UpdatePushJob(j, ""));
+    claimed.push_back(std::move(j));
+  }
+  return claimed;
+}
+
+absl::Status SqliteTransaction::RenewPushJobLease(std::string_view id,
+                                                  std::string_view owner,
+                                                  absl::Time lease_until) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("UPDATE push_jobs SET lease_expires_at = ? WHERE id = ? "
+                      "AND state = 1 AND lease_owner = ?",
+                      "renew push job lease"));
+  SQ_RETURN_IF_ERROR(s.BindTime(lease_until).BindText(id).BindText(owner).Run());
+  if (conn_->Changes() == 0) {
+    return absl::AbortedError(
+        absl::StrCat("push job ", sqlite::AbslView(id),
+                     " is no longer leased to ", sqlite::AbslView(owner)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<absl::Time>> SqliteTransaction::NextPushJobDue() {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT min(t) FROM (SELECT min(next_attempt_at) AS t "
+                      "FROM push_jobs WHERE state = 2 UNION ALL SELECT "
+                      "min(lease_expires_at) FROM push_jobs WHERE state = 1)",
+                      "next push job due"));
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row || s.IsNull(0)) return std::optional<absl::Time>();
+  return std::optional<absl::Time>(s.Time(0));
+}
+
+absl::StatusOr<std::vector<PushJob>> SqliteTransaction::LatestPushJobs(
+    std::string_view case_id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(absl::StrCat("SELECT ", kPushJobColumns,
+                           " FROM push_jobs WHERE case_id = ?1 ORDER BY "
+                           "connector_id, created_at DESC, rid DESC"),
+              "latest push jobs"));
+  s.BindText(case_id);
+  std::vector<PushJob> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return out;
+    if (!out.empty() && out.back().connector_id == s.Text(2)) continue;
+    SQ_ASSIGN_OR_RETURN(PushJob j, ReadPushJob(s));
+    out.push_back(std::move(j));
+  }
+}
+
+std::string PushRecordDoc(const PushRecord& r) {
+  Json doc = Json::object();
+  doc["external_service"] = sqlite::ExternalServiceToJson(r.external_service);
+  Json pushed = Json::object();
+  for (const auto& [id, version] : r.pushed_attachments) pushed[id] = version;
+  doc["pushed_attachments"] = std::move(pushed);
+  return DumpJson(doc);
+}
+
+absl::StatusOr<PushRecord> ReadPushRecord(const Stmt& s) {
+  PushRecord r;
+  r.case_id = s.Str(0);
+  r.connector_id = s.Str(1);
+  SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(2), "push record"));
+  if (doc.contains("external_service"))
+    r.external_service =
+        sqlite::ExternalServiceFromJson(doc["external_service"]);
+  if (doc.contains("pushed_attachments") &&
+      doc["pushed_attachments"].is_object()) {
+    for (const auto& [id, version] : doc["pushed_attachments"].items())
+      r.pushed_attachments[id] = version.get<int64_t>();
+  }
+  return r;
+}
+
+absl::StatusOr<std::optional<PushRecord>> SqliteTransaction::GetPushRecord(
+    std::string_view case_id, std::string_view connector_id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT case_id, connector_id, doc FROM push_records "
+                      "WHERE case_id = ? AND connector_id = ?",
+                      "get push record"));
+  s.BindText(case_id).BindText(connector_id);
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return std::optional<PushRecord>();
+  SQ_ASSIGN_OR_RETURN(PushRecord r, ReadPushRecord(s));
+  return std::optional<PushRecord>(std::move(r));
+}
+
+absl::StatusOr<std::vector<PushRecord>> SqliteTransaction::ListPushRecords(
+    std::string_view case_id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT case_id, connector_id, doc FROM push_records "
+                      "WHERE case_id = ? ORDER BY connector_id",
+                      "list push records"));
+  s.BindText(case_id);
+  std::vector<PushRecord> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return out;
+    SQ_ASSIGN_OR_RETURN(PushRecord r, ReadPushRecord(s));
+    out.push_back(std::move(r));
+  }
+}
+
+absl::Status SqliteTransaction::PutPushRecord(const PushRecord& record) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("INSERT OR REPLACE INTO push_records(case_id, "
+                      "connector_id, doc) VALUES (?, ?, ?)",
+                      "put push record"));
+  return s.BindText(record.case_id)
+      .BindText(record.connector_id)
+      .BindText(PushRecordDoc(record))
+      .Run();
 }
 
 }  // namespace
