@@ -564,6 +564,7 @@ ExecuteResult ConnectorManager::RunOnPool(
     return r;
   }
   r.ok = false;
+  r.code = outcome->code;
   r.message = outcome->message.empty()
                   ? absl::StrCat("connector failed with ",
                                  absl::StatusCodeToString(outcome->code))

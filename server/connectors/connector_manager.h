@@ -99,6 +99,9 @@ struct ExecuteResult {
   std::string service_message;
   bool retry = false;
   std::optional<absl::Time> retry_at;
+  // The plugin's status code for a failed run; kUnknown when the host
+  // produced the failure (timeout, contract violation).
+  absl::StatusCode code = absl::StatusCode::kUnknown;
 };
 
 struct ExecuteOptions {

@@ -239,8 +239,9 @@ struct PushRecord {
   std::string case_id;
   std::string connector_id;
   ExternalService external_service;
-  // attachment id -> attachment version last sent (user comments and alert
-  // attachments alike).
+  // attachment id -> when a user last changed it (updated_at, else
+  // created_at, Unix microseconds) as of the push that sent it (user
+  // comments and alert attachments alike).
   std::map<std::string, int64_t> pushed_attachments;
 };
 
