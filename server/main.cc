@@ -17,6 +17,7 @@
 #include "server/api/case_service.h"
 #include "server/api/connector_service.h"
 #include "server/cases/case_manager.h"
+#include "server/cases/push_runtime.h"
 #include "server/config/config.h"
 #include "server/connectors/connector_manager.h"
 #include "server/connectors/secret_box.h"
@@ -303,6 +304,9 @@ int main(int argc, char** argv) {
   api::CaseServiceImpl case_service(&case_manager, std::move(default_user),
                                     connector_manager->get());
   api::ConnectorServiceImpl connector_service(connector_manager->get());
+  std::unique_ptr<cases::PushRuntime> push =
+      cases::PushRuntime::Start(case_store.get(), connector_manager->get(), config.jobs);
+  case_service.SetPushManager(push->manager());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -337,6 +341,7 @@ int main(int argc, char** argv) {
   while (!g_stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   log::Info("main", "shutting down");
   health->SetServingStatus(false);
+  push->Stop();  // waiting PushCase calls answer; queued jobs stay for the next start
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
   log::Info("main", "stopped");

@@ -1,8 +1,7 @@
 // casebridge.v1.CaseService: converts each request to the case domain, runs
 // it on a cases::CaseManager and converts the result back; absl::Status
-// errors become grpc::Status with google.rpc details. PushCase and
-// FindConnectors answer UNIMPLEMENTED until the push pipeline and the
-// connector registry land.
+// errors become grpc::Status with google.rpc details. The push RPCs run on a
+// cases::PushManager (SetPushManager); without one they answer UNAVAILABLE.
 //
 // Thread-safe; one instance serves all calls. The manager must outlive it.
 #ifndef CASEBRIDGE_SERVER_API_CASE_SERVICE_H_
@@ -10,6 +9,7 @@
 
 #include "casebridge/v1/case_service.grpc.pb.h"
 #include "server/cases/case_manager.h"
+#include "server/cases/push_manager.h"
 #include "server/connectors/connector_manager.h"
 #include "server/store/model.h"
 
@@ -89,6 +89,18 @@ class CaseServiceImpl final : public CaseServiceBase {
   grpc::Status PushCase(grpc::ServerContext* ctx,
                         const v1::PushCaseRequest* request,
                         v1::PushCaseResponse* response) override;
+  grpc::Status GetPushJob(grpc::ServerContext* ctx,
+                          const v1::GetPushJobRequest* request,
+                          v1::GetPushJobResponse* response) override;
+  grpc::Status ListPushJobs(grpc::ServerContext* ctx,
+                            const v1::ListPushJobsRequest* request,
+                            v1::ListPushJobsResponse* response) override;
+  grpc::Status RetryPushJob(grpc::ServerContext* ctx,
+                            const v1::RetryPushJobRequest* request,
+                            v1::RetryPushJobResponse* response) override;
+
+  // Enables the push RPCs and push_statuses in GetCase; call before serving.
+  void SetPushManager(cases::PushManager* push) { push_ = push; }
   grpc::Status GetConfiguration(
       grpc::ServerContext* ctx, const v1::GetConfigurationRequest* request,
       v1::GetConfigurationResponse* response) override;
@@ -107,6 +119,7 @@ class CaseServiceImpl final : public CaseServiceBase {
                              v1::FindCasesResponse* response);
   cases::CaseManager* manager_;
   connectors::ConnectorManager* connectors_;
+  cases::PushManager* push_ = nullptr;
   const store::User default_user_;
 };
 

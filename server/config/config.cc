@@ -198,6 +198,27 @@ void ReadConnectors(const YAML::Node& node, ConnectorsConfig* out, Problems& pro
   }
 }
 
+void ReadJobs(const YAML::Node& node, JobsConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'jobs' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "jobs." + key;
+    const YAML::Node& value = entry.second;
+    if (key == "workers") ReadScalar(value, path, &out->workers, problems);
+    else if (key == "max_attempts") ReadScalar(value, path, &out->max_attempts, problems);
+    else if (key == "backoff_base_ms") ReadScalar(value, path, &out->backoff_base_ms, problems);
+    else if (key == "backoff_cap_ms") ReadScalar(value, path, &out->backoff_cap_ms, problems);
+    else if (key == "lease_ms") ReadScalar(value, path, &out->lease_ms, problems);
+    else if (key == "attempt_timeout_ms") ReadScalar(value, path, &out->attempt_timeout_ms, problems);
+    else if (key == "poll_ms") ReadScalar(value, path, &out->poll_ms, problems);
+    else if (key == "push_wait_ms") ReadScalar(value, path, &out->push_wait_ms, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
 void ReadHostSettings(const YAML::Node& node, std::vector<HttpHostSettings>* out,
                       Problems& problems) {
   if (!node.IsSequence()) {
@@ -344,6 +365,7 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     else if (key == "server_threads") ReadScalar(value, key, &config.server_threads, problems);
     else if (key == "connectors") ReadConnectors(value, &config.connectors, problems);
     else if (key == "http") ReadHttp(value, &config.http, problems);
+    else if (key == "jobs") ReadJobs(value, &config.jobs, problems);
     else problems.Add(absl::StrCat("unknown key '", key, "'"));
   }
   if (absl::Status s = problems.ToStatus(path); !s.ok()) return s;
@@ -390,6 +412,17 @@ absl::Status Validate(const Config& config) {
   if (config.connectors.execute_threads < 1 || config.connectors.execute_threads > 256) {
     problems.push_back("connectors.execute_threads must be between 1 and 256");
   }
+  const JobsConfig& jobs = config.jobs;
+  if (jobs.workers < 1 || jobs.workers > 256) problems.push_back("jobs.workers must be between 1 and 256");
+  if (jobs.max_attempts < 1) problems.push_back("jobs.max_attempts must be positive");
+  if (jobs.backoff_base_ms < 1) problems.push_back("jobs.backoff_base_ms must be positive");
+  if (jobs.backoff_cap_ms < jobs.backoff_base_ms) {
+    problems.push_back("jobs.backoff_cap_ms must be at least jobs.backoff_base_ms");
+  }
+  if (jobs.lease_ms < 300) problems.push_back("jobs.lease_ms must be at least 300");
+  if (jobs.attempt_timeout_ms < 1) problems.push_back("jobs.attempt_timeout_ms must be positive");
+  if (jobs.poll_ms < 10) problems.push_back("jobs.poll_ms must be at least 10");
+  if (jobs.push_wait_ms < 1) problems.push_back("jobs.push_wait_ms must be positive");
   const HttpConfig& http = config.http;
   if (http.response_timeout_ms < 1) problems.push_back("http.response_timeout_ms must be positive");
   if (http.connect_timeout_ms < 1) problems.push_back("http.connect_timeout_ms must be positive");

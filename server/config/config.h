@@ -76,6 +76,18 @@ struct HttpConfig {
   std::vector<HttpHostSettings> host_settings;
 };
 
+// `jobs:` section: the durable push queue (server/jobs/).
+struct JobsConfig {
+  int workers = 4;               // concurrent pushes of this process
+  int max_attempts = 5;          // then the job is FAILED
+  int64_t backoff_base_ms = 1000;   // delay after the first failure
+  int64_t backoff_cap_ms = 300000;  // longest computed delay
+  int64_t lease_ms = 30000;         // a dead worker's job is taken over after this
+  int64_t attempt_timeout_ms = 60000;  // one pushToService run
+  int64_t poll_ms = 2000;           // idle workers look for due jobs this often
+  int64_t push_wait_ms = 60000;     // synchronous PushCase wait without a call deadline
+};
+
 // The secrets keys, resolved from the environment and key files.
 struct EncryptionKeys {
   std::string primary;  // empty = none configured
@@ -104,6 +116,7 @@ struct Config {
 
   ConnectorsConfig connectors;
   HttpConfig http;
+  JobsConfig jobs;
 
   // Resolved path of the SQLite file.
   std::string SqlitePath() const;
