@@ -74,7 +74,8 @@ void PushJobToProto(const store::PushJob& job, v1::PushJob* out) {
   if (job.finished_at)
     TimeToProto(*job.finished_at, out->mutable_finished_at());
   UserToProto(job.requested_by, out->mutable_requested_by());
-  if (job.last_error) PushErrorToProto(*job.last_error, out->mutable_last_error());
+  if (job.last_error)
+    PushErrorToProto(*job.last_error, out->mutable_last_error());
   if (job.external_service)
     ExternalServiceToProto(*job.external_service,
                            out->mutable_external_service());

@@ -196,10 +196,10 @@ BuiltPush BuildPushParams(const PushBuildInput& in) {
       if (!send_comments) continue;
       std::string footer =
           pushed_version && a.updated_at
-              ? absl::StrCat("(updated at ", Iso(*a.updated_at), " by ",
-                             DisplayName(a.updated_by ? *a.updated_by
-                                                      : a.created_by),
-                             ")")
+              ? absl::StrCat(
+                    "(updated at ", Iso(*a.updated_at), " by ",
+                    DisplayName(a.updated_by ? *a.updated_by : a.created_by),
+                    ")")
               : absl::StrCat("Added by ", DisplayName(a.created_by), ".");
       comments.push_back(
           Json{{"comment", absl::StrCat(CommentText(a), "\n\n", footer)},
@@ -213,15 +213,15 @@ BuiltPush BuildPushParams(const PushBuildInput& in) {
   }
   out.alerts_summarised = new_alert_attachments;
   if (new_alert_attachments > 0 && send_comments) {
-    comments.push_back(
-        Json{{"comment", absl::StrCat("Elastic Alerts attached to the case: ",
-                                      c.total_alerts)},
-             {"commentId", absl::StrCat(c.id, "-total-alerts")}});
+    comments.push_back(Json{
+        {"comment",
+         absl::StrCat("Elastic Alerts attached to the case: ", c.total_alerts)},
+        {"commentId", absl::StrCat(c.id, "-total-alerts")}});
   }
 
-  out.params = Json{{"incident", std::move(incident)},
-                    {"comments", comments.empty() ? Json(nullptr)
-                                                  : std::move(comments)}};
+  out.params = Json{
+      {"incident", std::move(incident)},
+      {"comments", comments.empty() ? Json(nullptr) : std::move(comments)}};
   return out;
 }
 

@@ -61,8 +61,7 @@ std::string DisplayName(const store::User& user);
 // The sub-action that finds a record carrying the case id ("" when the type
 // has none) and its params.
 std::string LookupSubAction(std::string_view connector_type);
-store::Json LookupParams(std::string_view connector_type,
-                         const store::Case& c);
+store::Json LookupParams(std::string_view connector_type, const store::Case& c);
 
 }  // namespace casebridge::cases
 

@@ -27,9 +27,9 @@ jobs::AttemptResult Permanent(absl::StatusCode code, std::string message,
                               std::string service_message = "") {
   jobs::AttemptResult r;
   r.kind = jobs::AttemptResult::Kind::kPermanent;
-  r.error = store::PushError{std::string(absl::StatusCodeToString(code)),
-                             std::move(message), std::move(service_message),
-                             false};
+  r.error =
+      store::PushError{std::string(absl::StatusCodeToString(code)),
+                       std::move(message), std::move(service_message), false};
   return r;
 }
 
@@ -52,8 +52,8 @@ jobs::AttemptResult FromRun(const connectors::ExecuteResult& run,
                      : jobs::AttemptResult::Kind::kPermanent;
   absl::StatusCode code = run.code;
   if (code == absl::StatusCode::kOk || code == absl::StatusCode::kUnknown) {
-    code = retryable ? absl::StatusCode::kUnavailable
-                     : absl::StatusCode::kUnknown;
+    code =
+        retryable ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown;
   }
   r.error = store::PushError{std::string(absl::StatusCodeToString(code)),
                              absl::StrCat(what, ": ", run.message),
@@ -95,10 +95,9 @@ absl::StatusOr<PushCaseResult> PushManager::PushCase(
       supports_cases = true;
   }
   if (!supports_cases) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("connector ", connector_id, " is of type ",
-                     connector.connector_type_id,
-                     ", which cannot be used with cases"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connector ", connector_id, " is of type ", connector.connector_type_id,
+        ", which cannot be used with cases"));
   }
 
   store::PushJob job;
@@ -106,8 +105,7 @@ absl::StatusOr<PushCaseResult> PushManager::PushCase(
     ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
     auto c = tx->GetCase(case_id);
     if (absl::IsNotFound(c.status()))
-      return absl::NotFoundError(
-          absl::StrCat("case ", case_id, " not found"));
+      return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
     if (!c.ok()) return c.status();
     if (c->status == store::CaseStatus::kClosed) {
       return absl::FailedPreconditionError(absl::StrCat(
@@ -122,10 +120,9 @@ absl::StatusOr<PushCaseResult> PushManager::PushCase(
   queue_->Notify();
   if (async) return LoadResult(case_id, std::move(job));
 
-  absl::Time wait_until =
-      deadline == absl::InfiniteFuture()
-          ? absl::Now() + options_.default_wait
-          : deadline - options_.deadline_margin;
+  absl::Time wait_until = deadline == absl::InfiniteFuture()
+                              ? absl::Now() + options_.default_wait
+                              : deadline - options_.deadline_margin;
   ASSIGN_OR_RETURN(job, queue_->WaitForJob(job.id, wait_until));
   if (job.state == store::PushJobState::kSucceeded)
     return LoadResult(case_id, std::move(job));
@@ -238,8 +235,9 @@ jobs::AttemptResult PushManager::RunAttempt(
   exec.deadline = context.deadline;
   exec.request_id = job.id;
   exec.is_cancelled = context.is_cancelled;
-  auto run = [&](const std::string& sub_action, const Json& params)
-      -> absl::StatusOr<connectors::ExecuteResult> {
+  auto run =
+      [&](const std::string& sub_action,
+          const Json& params) -> absl::StatusOr<connectors::ExecuteResult> {
     return connectors_->Execute(job.connector_id, sub_action, params, exec);
   };
 
@@ -360,21 +358,20 @@ jobs::AttemptResult PushManager::RunAttempt(
     pushed_action.case_id = case_id;
     pushed_action.type = "pushed";
     pushed_action.action = "push_to_service";
-    pushed_action.payload =
-        Json{{"externalService",
-              Json{{"connector_id", es.connector_id},
-                   {"connector_name", es.connector_name},
-                   {"external_id", es.external_id},
-                   {"external_title", es.external_title},
-                   {"external_url", es.external_url},
-                   {"pushed_at", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                                  es.pushed_at,
-                                                  absl::UTCTimeZone())},
-                   {"pushed_by",
-                    Json{{"username", es.pushed_by.username},
-                         {"full_name", es.pushed_by.full_name},
-                         {"email", es.pushed_by.email},
-                         {"profile_uid", es.pushed_by.profile_uid}}}}}};
+    pushed_action.payload = Json{
+        {"externalService",
+         Json{
+             {"connector_id", es.connector_id},
+             {"connector_name", es.connector_name},
+             {"external_id", es.external_id},
+             {"external_title", es.external_title},
+             {"external_url", es.external_url},
+             {"pushed_at", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                            es.pushed_at, absl::UTCTimeZone())},
+             {"pushed_by", Json{{"username", es.pushed_by.username},
+                                {"full_name", es.pushed_by.full_name},
+                                {"email", es.pushed_by.email},
+                                {"profile_uid", es.pushed_by.profile_uid}}}}}};
     pushed_action.created_at = now;
     pushed_action.created_by = user;
     pushed_action.owner = c.owner;

@@ -18,8 +18,8 @@ std::unique_ptr<PushRuntime> PushRuntime::Start(
   options.backoff.cap = absl::Milliseconds(config.backoff_cap_ms);
   options.attempt_timeout = absl::Milliseconds(config.attempt_timeout_ms);
   options.idle_poll = absl::Milliseconds(config.poll_ms);
-  rt->queue_ = std::make_unique<jobs::PushQueue>(store, rt->manager_.get(),
-                                                 options);
+  rt->queue_ =
+      std::make_unique<jobs::PushQueue>(store, rt->manager_.get(), options);
   rt->manager_->AttachQueue(rt->queue_.get());
   rt->queue_->Start();
   return rt;

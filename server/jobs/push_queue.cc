@@ -201,21 +201,21 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
     if (s.ok() && result.commit) s = result.commit(**tx);
     if (s.ok()) s = (*tx)->Commit();
     if (s.ok()) {
-      log::Info(kComponent, "push job ", job.id, " succeeded: ",
-                job.external_service->external_id);
+      log::Info(kComponent, "push job ", job.id,
+                " succeeded: ", job.external_service->external_id);
       return;
     }
     if (tx.ok()) tx->reset();  // roll back before writing the failure
     if (s.code() == absl::StatusCode::kAborted) {
       // The lease was taken over; the new owner reconciles with the
       // external system and records the outcome.
-      log::Warn(kComponent, "push job ", job.id, " lost its lease: ",
-                s.ToString());
+      log::Warn(kComponent, "push job ", job.id,
+                " lost its lease: ", s.ToString());
       return;
     }
-    log::Error(kComponent, "push job ", job.id,
-               " reached the external system but saving failed: ",
-               s.ToString());
+    log::Error(
+        kComponent, "push job ", job.id,
+        " reached the external system but saving failed: ", s.ToString());
     result.kind = AttemptResult::Kind::kPermanent;
     result.error = store::PushError{
         std::string(absl::StatusCodeToString(s.code())),
@@ -231,10 +231,10 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
   if (retry) {
     job.state = store::PushJobState::kRetryWait;
     job.last_error->retryable = true;
-    job.next_attempt_at =
-        cancelled ? now
-                  : now + RetryDelay(options_.backoff, job.attempts,
-                                     result.retry_after, Jitter());
+    job.next_attempt_at = cancelled
+                              ? now
+                              : now + RetryDelay(options_.backoff, job.attempts,
+                                                 result.retry_after, Jitter());
   } else {
     job.state = store::PushJobState::kFailed;
     job.finished_at = now;
@@ -244,8 +244,8 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
   if (s.ok()) s = (*tx)->UpdatePushJob(job, owner);
   if (s.ok()) s = (*tx)->Commit();
   if (!s.ok()) {
-    log::Warn(kComponent, "push job ", job.id, ": recording the attempt: ",
-              s.ToString());
+    log::Warn(kComponent, "push job ", job.id,
+              ": recording the attempt: ", s.ToString());
     return;
   }
   if (retry) {
@@ -326,9 +326,8 @@ absl::StatusOr<store::PushJob> PushQueue::RetryJob(const std::string& id) {
     if (!got.ok()) return got.status();
     job = std::move(*got);
     if (job.state != store::PushJobState::kFailed) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("push job ", id,
-                       " is not FAILED; only failed jobs can be retried"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "push job ", id, " is not FAILED; only failed jobs can be retried"));
     }
     job.state = store::PushJobState::kQueued;
     job.attempts = 0;

@@ -50,8 +50,9 @@ struct AttemptResult {
 };
 
 struct AttemptContext {
-  absl::Time deadline;                 // the attempt should end by then
-  std::function<bool()> is_cancelled;  // true once the queue stops or the lease is lost
+  absl::Time deadline;  // the attempt should end by then
+  std::function<bool()>
+      is_cancelled;  // true once the queue stops or the lease is lost
 };
 
 // The work of a push job. Implementations must be thread-safe: workers call
@@ -131,8 +132,8 @@ class PushQueue {
   uint64_t wake_generation_ = 0;
   bool stopping_ = false;
   bool started_ = false;
-  std::set<std::string> running_;           // job ids this process leases
-  std::set<std::string> lost_;              // leases that could not be renewed
+  std::set<std::string> running_;  // job ids this process leases
+  std::set<std::string> lost_;     // leases that could not be renewed
   uint64_t rng_state_;
   std::vector<std::thread> threads_;
 };
