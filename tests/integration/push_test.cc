@@ -6,6 +6,7 @@
 // ListPushJobs, and bad input.
 #include <chrono>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -496,6 +497,97 @@ TEST_F(PushTest, BadInputGetsTheRightCodes) {
   s = cases_->ListPushJobs(Context().get(), list, &listed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "per_page"));
+}
+
+// 200 async pushes; the server is SIGKILLed mid-way and restarted on the
+// same data: every job completes and each case has exactly one issue.
+TEST(PushCrashTest, KilledMidwayEveryJobCompletesWithoutDuplicates) {
+  FakeJira fake;
+  fake.Start();
+  ServerOptions options;
+  options.config_yaml = PushServerConfig();
+  options.env = {{"CASEBRIDGE_ENCRYPTION_KEY",
+                  "push-test-key-0123456789abcdef0123456789"}};
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start().ok());
+  auto context = [] {
+    auto c = std::make_unique<grpc::ClientContext>();
+    c->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(30));
+    return c;
+  };
+  auto connectors = server.NewConnectorStub();
+  v1::CreateConnectorRequest create_connector;
+  create_connector.set_connector_type_id(".jira");
+  create_connector.set_name("Jira");
+  *create_connector.mutable_config() =
+      ToStruct({{"apiUrl", fake.base_url()}, {"projectKey", "CK"}});
+  *create_connector.mutable_secrets() = ToStruct(
+      {{"email", "jira-bot@example.com"}, {"apiToken", "jira-api-token"}});
+  v1::CreateConnectorResponse connector;
+  ASSERT_TRUE(connectors
+                  ->CreateConnector(context().get(), create_connector,
+                                    &connector)
+                  .ok());
+
+  constexpr int kCases = 200;
+  auto cases = server.NewCaseStub();
+  std::vector<std::string> case_ids;
+  for (int i = 0; i < kCases; ++i) {
+    v1::CreateCaseRequest request;
+    request.set_title(absl::StrCat("Case ", i));
+    request.set_description("crash test");
+    request.set_owner("securitySolution");
+    v1::CreateCaseResponse response;
+    ASSERT_TRUE(cases->CreateCase(context().get(), request, &response).ok());
+    case_ids.push_back(response.case_().id());
+  }
+  for (const std::string& id : case_ids) {
+    v1::PushCaseRequest request;
+    request.set_case_id(id);
+    request.set_connector_id(connector.connector().id());
+    request.set_async(true);
+    v1::PushCaseResponse response;
+    grpc::Status s = cases->PushCase(context().get(), request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  // Kill while pushes are in flight.
+  for (int i = 0; i < 600 && fake.issue_count() < kCases / 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  server.Kill();
+  const size_t at_kill = fake.issue_count();
+  EXPECT_LT(at_kill, static_cast<size_t>(kCases)) << "the kill came too late";
+
+  ASSERT_TRUE(server.Start().ok());
+  cases = server.NewCaseStub();
+  int64_t succeeded = 0;
+  for (int i = 0; i < 600 && succeeded < kCases; ++i) {
+    v1::ListPushJobsRequest list;
+    list.add_states(v1::PUSH_JOB_STATE_SUCCEEDED);
+    list.set_per_page(1);
+    v1::ListPushJobsResponse listed;
+    ASSERT_TRUE(cases->ListPushJobs(context().get(), list, &listed).ok());
+    succeeded = listed.total();
+    if (succeeded < kCases)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(succeeded, kCases);
+  EXPECT_EQ(fake.issue_count(), static_cast<size_t>(kCases));
+  std::set<std::string> external_ids;
+  for (const std::string& id : case_ids) {
+    v1::GetCaseRequest get;
+    get.set_id(id);
+    v1::GetCaseResponse got;
+    ASSERT_TRUE(cases->GetCase(context().get(), get, &got).ok());
+    ASSERT_TRUE(got.case_().has_external_service()) << id;
+    external_ids.insert(got.case_().external_service().external_id());
+    std::optional<FakeJiraIssue> issue =
+        fake.Issue(got.case_().external_service().external_id());
+    ASSERT_TRUE(issue.has_value());
+    EXPECT_NE(issue->fields["labels"].dump().find("casebridge-case-" + id),
+              std::string::npos);
+  }
+  EXPECT_EQ(external_ids.size(), static_cast<size_t>(kCases));
 }
 
 }  // namespace
