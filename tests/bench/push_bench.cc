@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -86,8 +87,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int cases_count = smoke ? 24 : 400;
-  const int clients = 8;
-  const int workers = 8;
+  auto env_int = [](const char* name, int fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
+  };
+  const int clients = env_int("BENCH_CLIENTS", 8);
+  const int workers = env_int("BENCH_WORKERS", 8);
 
   FakeJira fake;
   fake.Start();
