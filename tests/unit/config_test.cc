@@ -145,3 +145,47 @@ TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
 
 }  // namespace
 }  // namespace casebridge::config
+
+namespace casebridge::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(JobsConfigTest, ParsesTheJobsSectionAndValidatesIt) {
+  std::string templ =
+      (std::filesystem::temp_directory_path() / "cb-jobs-XXXXXX").string();
+  const std::string dir = mkdtemp(templ.data());
+  const std::string path = dir + "/c.yaml";
+  std::ofstream(path) << "jobs:\n  workers: 8\n  max_attempts: 3\n"
+                         "  backoff_base_ms: 50\n  backoff_cap_ms: 400\n"
+                         "  lease_ms: 1000\n  attempt_timeout_ms: 2000\n"
+                         "  poll_ms: 100\n  push_wait_ms: 5000\n";
+  auto config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->jobs.workers, 8);
+  EXPECT_EQ(config->jobs.max_attempts, 3);
+  EXPECT_EQ(config->jobs.backoff_base_ms, 50);
+  EXPECT_EQ(config->jobs.backoff_cap_ms, 400);
+  EXPECT_EQ(config->jobs.lease_ms, 1000);
+  EXPECT_EQ(config->jobs.attempt_timeout_ms, 2000);
+  EXPECT_EQ(config->jobs.poll_ms, 100);
+  EXPECT_EQ(config->jobs.push_wait_ms, 5000);
+  EXPECT_TRUE(Validate(*config).ok());
+
+  std::ofstream(path) << "jobs:\n  worker: 8\n";
+  auto bad = LoadConfigFile(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("unknown key 'jobs.worker'"));
+
+  Config c;
+  c.jobs.workers = 0;
+  c.jobs.backoff_cap_ms = 1;
+  absl::Status s = Validate(c);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("jobs.workers"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("jobs.backoff_cap_ms"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace casebridge::config
