@@ -1,10 +1,11 @@
 // PushCase end to end: the real server with the real Jira plugin against the
 // strict FakeJira over HTTP. Covers create/update with new comments only, an
 // edited comment re-sent, the alerts summary, close-by-pushing, two
-// connectors on one case, retries (500, 429 + Retry-After, hangs), permanent
-// failures (401) and RetryPushJob, async pushes with GetPushJob and
-// ListPushJobs, and bad input.
+// connectors on one case, the other connector types, retries (500, 429 +
+// Retry-After, hangs), permanent failures (401) and RetryPushJob, async pushes
+// with GetPushJob and ListPushJobs, and bad input.
 #include <chrono>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -19,6 +20,9 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/fakes/fake_jira.h"
+#include "tests/fakes/fake_resilient.h"
+#include "tests/fakes/fake_servicenow.h"
+#include "tests/fakes/fake_swimlane.h"
 #include "tests/integration/server_process.h"
 
 namespace casebridge::testing {
@@ -212,9 +216,13 @@ TEST_F(PushTest, CreateThenUpdateSendsOnlyNewComments) {
   std::optional<FakeJiraIssue> issue = fake_.Issue("CK-1");
   ASSERT_TRUE(issue.has_value());
   EXPECT_EQ(issue->fields["summary"], "Phishing wave");
-  EXPECT_TRUE(
-      absl::StrContains(issue->fields["description"].dump(), "Added by"))
-      << issue->fields.dump();
+  // The description carries Kibana's footer: "Added by <user>." for a case
+  // never updated, "(updated at <time> by <user>)" after an update (adding
+  // a comment updates the case).
+  const std::string description = issue->fields["description"];
+  EXPECT_TRUE(absl::StartsWith(description, "Several users got the mail\n\n"))
+      << description;
+  EXPECT_TRUE(absl::StrContains(description, "by casebridge")) << description;
   // Tags become labels with whitespace replaced; the case label is added.
   EXPECT_NE(issue->fields["labels"].dump().find("phishing-mail"),
             std::string::npos);
@@ -499,6 +507,82 @@ TEST_F(PushTest, BadInputGetsTheRightCodes) {
   EXPECT_TRUE(absl::StrContains(s.error_message(), "per_page"));
 }
 
+// The other connector types: create, then update with only the new comment,
+// one record each.
+TEST_F(PushTest, ServiceNowResilientAndSwimlaneCreateThenUpdate) {
+  auto create = [&](const std::string& type, const json& config,
+                    const json& secrets) {
+    v1::CreateConnectorRequest request;
+    request.set_connector_type_id(type);
+    request.set_name(type + " push");
+    *request.mutable_config() = ToStruct(config);
+    *request.mutable_secrets() = ToStruct(secrets);
+    v1::CreateConnectorResponse response;
+    grpc::Status s =
+        connectors_->CreateConnector(Context().get(), request, &response);
+    EXPECT_TRUE(s.ok()) << type << ": " << s.error_message();
+    return response.connector().id();
+  };
+  FakeServiceNow sn;
+  sn.Start();
+  FakeResilient resilient("201", "kid", "ksecret");
+  resilient.Start();
+  FakeSwimlane swimlane("app1", "tok");
+  swimlane.Start();
+  auto map = [](const char* id, const char* type) {
+    return json{{"id", id}, {"key", id}, {"name", id}, {"fieldType", type}};
+  };
+  const std::string sn_id = create(
+      ".servicenow",
+      {{"apiUrl", sn.base_url()}, {"isOAuth", false}, {"usesTableApi", false}},
+      {{"username", "elastic"}, {"password", "changeme"}});
+  const std::string resilient_id =
+      create(".resilient",
+             {{"apiUrl", resilient.base_url()},
+              {"orgId", "201"},
+              {"caseIdField", "properties.casebridge_case_id"}},
+             {{"apiKeyId", "kid"}, {"apiKeySecret", "ksecret"}});
+  const std::string swimlane_id = create(
+      ".swimlane",
+      {{"apiUrl", swimlane.base_url()},
+       {"appId", "app1"},
+       {"connectorType", "cases"},
+       {"mappings",
+        {{"caseNameConfig", map(FakeSwimlane::kCaseNameField, "text")},
+         {"caseIdConfig", map(FakeSwimlane::kCaseIdField, "text")},
+         {"descriptionConfig", map(FakeSwimlane::kDescriptionField, "text")},
+         {"commentsConfig", map(FakeSwimlane::kCommentsField, "notes")}}}},
+      {{"apiToken", "tok"}});
+
+  std::string case_id = CreateCase();
+  AddComment(case_id, "note one");
+  std::map<std::string, std::string> external;
+  for (const std::string& id : {sn_id, resilient_id, swimlane_id}) {
+    v1::PushCaseResponse pushed = PushOk(case_id, id);
+    external[id] = pushed.job().external_service().external_id();
+    EXPECT_FALSE(external[id].empty()) << id;
+  }
+  ASSERT_EQ(sn.Incidents("incident").size(), 1u);
+  EXPECT_EQ(sn.Incidents("incident")[0]["correlation_id"], case_id);
+  EXPECT_EQ(sn.WorkNotes(external[sn_id]).size(), 1u);
+  EXPECT_EQ(resilient.incident_count(), 1u);
+  EXPECT_EQ(resilient.comments(std::stoll(external[resilient_id])).size(), 1u);
+  EXPECT_EQ(swimlane.record_count(), 1u);
+  EXPECT_EQ(swimlane.comments(external[swimlane_id]).size(), 1u);
+
+  AddComment(case_id, "note two");
+  for (const std::string& id : {sn_id, resilient_id, swimlane_id}) {
+    v1::PushCaseResponse pushed = PushOk(case_id, id);
+    EXPECT_EQ(pushed.job().external_service().external_id(), external[id]);
+  }
+  EXPECT_EQ(sn.Incidents("incident").size(), 1u);
+  EXPECT_EQ(sn.WorkNotes(external[sn_id]).size(), 2u);
+  EXPECT_EQ(resilient.incident_count(), 1u);
+  EXPECT_EQ(resilient.comments(std::stoll(external[resilient_id])).size(), 2u);
+  EXPECT_EQ(swimlane.record_count(), 1u);
+  EXPECT_EQ(swimlane.comments(external[swimlane_id]).size(), 2u);
+}
+
 // 200 async pushes; the server is SIGKILLed mid-way and restarted on the
 // same data: every job completes and each case has exactly one issue.
 TEST(PushCrashTest, KilledMidwayEveryJobCompletesWithoutDuplicates) {
@@ -525,10 +609,9 @@ TEST(PushCrashTest, KilledMidwayEveryJobCompletesWithoutDuplicates) {
   *create_connector.mutable_secrets() = ToStruct(
       {{"email", "jira-bot@example.com"}, {"apiToken", "jira-api-token"}});
   v1::CreateConnectorResponse connector;
-  ASSERT_TRUE(connectors
-                  ->CreateConnector(context().get(), create_connector,
-                                    &connector)
-                  .ok());
+  ASSERT_TRUE(
+      connectors->CreateConnector(context().get(), create_connector, &connector)
+          .ok());
 
   constexpr int kCases = 200;
   auto cases = server.NewCaseStub();
