@@ -306,7 +306,8 @@ grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext* ctx,
   if (!result.ok()) return ToGrpcStatus(result.status());
   v1::Case* c = response->mutable_case_();
   CaseToProto(result->c, c);
-  for (const auto& a : result->comments) AttachmentToProto(a, c->add_comments());
+  for (const auto& a : result->comments)
+    AttachmentToProto(a, c->add_comments());
   for (const auto& s : result->push_statuses)
     PushStatusToProto(s, c->add_push_statuses());
   PushJobToProto(result->job, response->mutable_job());

@@ -97,11 +97,11 @@ int main(int argc, char** argv) {
   FakeJira fake;
   fake.Start();
   ServerOptions options;
-  options.config_yaml = absl::StrCat(
-      "log_level: warn\nplugin_dirs: [\"", plugin_dir,
-      "\"]\nhttp:\n  allow_private_addresses: true\n"
-      "jobs:\n  workers: ",
-      workers, "\n  poll_ms: 200\n");
+  options.config_yaml =
+      absl::StrCat("log_level: warn\nplugin_dirs: [\"", plugin_dir,
+                   "\"]\nhttp:\n  allow_private_addresses: true\n"
+                   "jobs:\n  workers: ",
+                   workers, "\n  poll_ms: 200\n");
   options.env = {{"CASEBRIDGE_ENCRYPTION_KEY",
                   "push-bench-key-0123456789abcdef0123456789"}};
   ServerProcess server(options);
@@ -169,16 +169,16 @@ int main(int argc, char** argv) {
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) {
     if (all.empty()) return 0.0;
-    size_t i = std::min(all.size() - 1,
-                        static_cast<size_t>(p * static_cast<double>(all.size())));
+    size_t i =
+        std::min(all.size() - 1,
+                 static_cast<size_t>(p * static_cast<double>(all.size())));
     return all[i];
   };
 
   // The same fake under a plain load loop, same number of connections.
   fake.server().ClearRequests();
-  const double plain_rate =
-      PlainRate(fake, "CK-1", clients,
-                std::chrono::milliseconds(smoke ? 500 : 3000));
+  const double plain_rate = PlainRate(
+      fake, "CK-1", clients, std::chrono::milliseconds(smoke ? 500 : 3000));
 
   std::printf("push bench: %d cases, %d callers, %d workers, %d failed\n",
               cases_count, clients, workers, failures.load());

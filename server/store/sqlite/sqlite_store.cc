@@ -1846,9 +1846,9 @@ absl::StatusOr<PushJob> ReadPushJob(const Stmt& s) {
     j.requested_by = sqlite::UserFromJson(doc["requested_by"]);
   if (doc.contains("last_error")) {
     const Json& e = doc["last_error"];
-    j.last_error = PushError{e.value("code", ""), e.value("message", ""),
-                             e.value("service_message", ""),
-                             e.value("retryable", false)};
+    j.last_error =
+        PushError{e.value("code", ""), e.value("message", ""),
+                  e.value("service_message", ""), e.value("retryable", false)};
   }
   if (doc.contains("external_service"))
     j.external_service =
@@ -1859,9 +1859,10 @@ absl::StatusOr<PushJob> ReadPushJob(const Stmt& s) {
 absl::Status SqliteTransaction::InsertPushJob(const PushJob& job) {
   SQ_ASSIGN_OR_RETURN(
       Stmt s,
-      Prepare(absl::StrCat("INSERT INTO push_jobs(", kPushJobColumns,
-                           ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-              "insert push job"));
+      Prepare(
+          absl::StrCat("INSERT INTO push_jobs(", kPushJobColumns,
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          "insert push job"));
   s.BindText(job.id)
       .BindText(job.case_id)
       .BindText(job.connector_id)
@@ -1916,9 +1917,9 @@ absl::Status SqliteTransaction::UpdatePushJob(
   if (conn_->Changes() > 0) return absl::OkStatus();
   SQ_ASSIGN_OR_RETURN(PushJob stored, GetPushJob(job.id));
   (void)stored;
-  return absl::AbortedError(absl::StrCat(
-      "push job ", job.id, " is no longer leased to ",
-      sqlite::AbslView(expected_lease_owner)));
+  return absl::AbortedError(
+      absl::StrCat("push job ", job.id, " is no longer leased to ",
+                   sqlite::AbslView(expected_lease_owner)));
 }
 
 absl::StatusOr<PushJobPage> SqliteTransaction::FindPushJobs(
@@ -1947,8 +1948,7 @@ absl::StatusOr<PushJobPage> SqliteTransaction::FindPushJobs(
     if (row) page.total = s.Int(0);
   }
   SqlBuilder b = where;
-  b.sql = absl::StrCat("SELECT ", kPushJobColumns, " FROM push_jobs",
-                       where.sql,
+  b.sql = absl::StrCat("SELECT ", kPushJobColumns, " FROM push_jobs", where.sql,
                        " ORDER BY created_at DESC, rid DESC LIMIT ? OFFSET ?");
   int per_page = std::max(query.per_page, 0);
   b.args.push_back(static_cast<int64_t>(per_page));
@@ -1966,8 +1966,7 @@ absl::StatusOr<PushJobPage> SqliteTransaction::FindPushJobs(
 }
 
 absl::StatusOr<std::vector<PushJob>> SqliteTransaction::ClaimPushJobs(
-    std::string_view owner, absl::Time now, absl::Time lease_until,
-    int limit) {
+    std::string_view owner, absl::Time now, absl::Time lease_until, int limit) {
   std::vector<PushJob> claimed;
   if (limit <= 0) return claimed;
   const int64_t now_us = absl::ToUnixMicros(now);
@@ -2023,11 +2022,12 @@ absl::Status SqliteTransaction::RenewPushJobLease(std::string_view id,
       Stmt s, Prepare("UPDATE push_jobs SET lease_expires_at = ? WHERE id = ? "
                       "AND state = 1 AND lease_owner = ?",
                       "renew push job lease"));
-  SQ_RETURN_IF_ERROR(s.BindTime(lease_until).BindText(id).BindText(owner).Run());
+  SQ_RETURN_IF_ERROR(
+      s.BindTime(lease_until).BindText(id).BindText(owner).Run());
   if (conn_->Changes() == 0) {
-    return absl::AbortedError(
-        absl::StrCat("push job ", sqlite::AbslView(id),
-                     " is no longer leased to ", sqlite::AbslView(owner)));
+    return absl::AbortedError(absl::StrCat("push job ", sqlite::AbslView(id),
+                                           " is no longer leased to ",
+                                           sqlite::AbslView(owner)));
   }
   return absl::OkStatus();
 }
@@ -2117,10 +2117,10 @@ absl::StatusOr<std::vector<PushRecord>> SqliteTransaction::ListPushRecords(
 }
 
 absl::Status SqliteTransaction::PutPushRecord(const PushRecord& record) {
-  SQ_ASSIGN_OR_RETURN(
-      Stmt s, Prepare("INSERT OR REPLACE INTO push_records(case_id, "
-                      "connector_id, doc) VALUES (?, ?, ?)",
-                      "put push record"));
+  SQ_ASSIGN_OR_RETURN(Stmt s,
+                      Prepare("INSERT OR REPLACE INTO push_records(case_id, "
+                              "connector_id, doc) VALUES (?, ?, ?)",
+                              "put push record"));
   return s.BindText(record.case_id)
       .BindText(record.connector_id)
       .BindText(PushRecordDoc(record))
