@@ -493,9 +493,14 @@ class SqliteTransaction : public Transaction {
  public:
   // A read transaction owns `reader`; a write transaction (reader == null)
   // owns the store's writer connection `conn` until it finishes.
+  // A batch member (see SqliteStore::ApplyWriteBatch) runs inside a
+  // savepoint its batch opened and finishes; it cannot Commit().
   SqliteTransaction(SqliteStore* store, Conn* conn,
-                    std::unique_ptr<Conn> reader)
-      : store_(store), conn_(conn), reader_(std::move(reader)) {}
+                    std::unique_ptr<Conn> reader, bool batch_member = false)
+      : store_(store),
+        conn_(conn),
+        reader_(std::move(reader)),
+        batch_member_(batch_member) {}
   ~SqliteTransaction() override;
 
   absl::Status Commit() override;
@@ -559,7 +564,11 @@ class SqliteTransaction : public Transaction {
   absl::Status PutCachedToken(const CachedToken& token) override;
   absl::Status DeleteCachedTokens(std::string_view connector_id) override;
 
+  // Undoes this write transaction's savepoint (the rest of the batch stays).
+  void RollBackSavepoint();
+
  private:
+  bool is_write() const { return reader_ == nullptr; }
   absl::StatusOr<Stmt> Prepare(std::string_view sql, const char* op) {
     if (done_) {
       return absl::FailedPreconditionError(
@@ -575,13 +584,10 @@ class SqliteTransaction : public Transaction {
                               const char* what);
   absl::StatusOr<StatusCounts> Counts(const CaseFilter& filter);
 
-  bool is_write() const { return reader_ == nullptr; }
-  // Undoes this write transaction's savepoint (the rest of the batch stays).
-  void RollBackSavepoint();
-
   SqliteStore* store_;
   Conn* conn_;
   std::unique_ptr<Conn> reader_;  // set for read transactions
+  const bool batch_member_;
   bool done_ = false;
 };
 
@@ -637,6 +643,61 @@ class SqliteStore : public Store {
   // OK still means durable. Version checks stay valid: writers are
   // serialised on one connection and see the batch's earlier writes.
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
+    SQ_RETURN_IF_ERROR(AcquireWriter());
+    absl::Status status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+    if (!status.ok()) {
+      FinishWrite(/*joined=*/false).IgnoreError();
+      return status;
+    }
+    return std::unique_ptr<Transaction>(
+        new SqliteTransaction(this, writer_.get(), nullptr));
+  }
+
+  // The whole batch runs while this thread owns the writer, inside the
+  // current group-commit batch: one savepoint per op, then FinishWrite, so
+  // the ops are acknowledged only after the COMMIT that made them durable.
+  std::vector<absl::Status> ApplyWriteBatch(
+      absl::Span<const WriteOp> ops) override {
+    std::vector<absl::Status> out(ops.size());
+    if (ops.empty()) return out;
+    absl::Status status = AcquireWriter();
+    if (!status.ok()) {
+      for (absl::Status& s : out) s = status;
+      return out;
+    }
+    bool joined = false;
+    std::vector<bool> kept(ops.size(), false);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (sqlite3_get_autocommit(writer_->db()) != 0) {
+        // SQLite rolled the batch back (an I/O error, say): nothing after
+        // this point could be committed with the earlier ops.
+        out[i] = absl::InternalError(
+            "sqlite store: the write batch was rolled back by SQLite");
+        continue;
+      }
+      out[i] = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+      if (!out[i].ok()) continue;
+      SqliteTransaction tx(this, writer_.get(), nullptr,
+                           /*batch_member=*/true);
+      out[i] = ops[i](tx);
+      if (out[i].ok()) out[i] = RunOnWriter("RELEASE w", "commit");
+      if (out[i].ok()) {
+        kept[i] = true;
+        joined = true;
+      } else {
+        tx.RollBackSavepoint();
+      }
+    }
+    absl::Status commit = FinishWrite(joined);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (kept[i]) out[i] = commit;
+    }
+    return out;
+  }
+
+  // Waits for and takes ownership of the writer connection, beginning a
+  // group-commit batch when none is open. On error the writer is released.
+  absl::Status AcquireWriter() {
     bool begin_batch = false;
     {
       std::unique_lock<std::mutex> lock(write_mu_);
@@ -652,18 +713,14 @@ class SqliteStore : public Store {
     if (begin_batch) {
       status = RunOnWriter("BEGIN IMMEDIATE", "begin write transaction");
       if (!status.ok()) {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        batch_ = nullptr;
+        {
+          std::lock_guard<std::mutex> lock(write_mu_);
+          batch_ = nullptr;
+        }
+        FinishWrite(/*joined=*/false).IgnoreError();
       }
     }
-    if (status.ok())
-      status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
-    if (!status.ok()) {
-      FinishWrite(/*joined=*/false).IgnoreError();
-      return status;
-    }
-    return std::unique_ptr<Transaction>(
-        new SqliteTransaction(this, writer_.get(), nullptr));
+    return status;
   }
 
   // Ends the writer's current write transaction, whose savepoint is already
@@ -812,6 +869,7 @@ absl::Status SqliteStore::Migrate() {
 }
 
 SqliteTransaction::~SqliteTransaction() {
+  if (batch_member_) return;  // the batch ends the savepoint
   if (is_write()) {
     if (!done_) {
       RollBackSavepoint();
@@ -836,6 +894,10 @@ void SqliteTransaction::RollBackSavepoint() {
 }
 
 absl::Status SqliteTransaction::Commit() {
+  if (batch_member_) {
+    return absl::FailedPreconditionError(
+        "sqlite store: a write batch member cannot commit itself");
+  }
   if (is_write()) {
     absl::Status status;
     {
