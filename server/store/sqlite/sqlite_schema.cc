@@ -249,6 +249,14 @@ INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES
   ('case_tags', 'case_tags_page', '2000000 20000 5000 1700 2 1');
 ANALYZE sqlite_schema;
 )sql"},
+    {6, "binary case documents", R"sql(
+-- cases.doc becomes a BLOB in the format of case_doc.h instead of JSON
+-- text: reading a case no longer parses JSON. The column keeps its
+-- declared type (a BLOB is stored as is); RewriteJsonCaseDocs converts the
+-- existing rows right after this script.
+SELECT 1;
+)sql",
+     RewriteJsonCaseDocs},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/sqlite/case_doc.h"
 #include "server/store/sqlite/sqlite_codec.h"
 #include "server/store/sqlite/sqlite_conn.h"
 #include "server/store/sqlite/sqlite_schema.h"
@@ -73,30 +74,6 @@ AttachmentType AttachmentTypeFromInt(int64_t v) {
   }
 }
 
-Json StringsJson(const std::vector<std::string>& v) {
-  Json out = Json::array();
-  for (const std::string& s : v) out.push_back(s);
-  return out;
-}
-
-// Everything of a case that is not a column.
-std::string CaseDoc(const Case& c) {
-  Json doc = Json::object();
-  doc["tags"] = StringsJson(c.tags);
-  doc["assignees"] = StringsJson(c.assignees);
-  doc["custom_fields"] = sqlite::CustomFieldsToJson(c.custom_fields);
-  doc["connector"] = sqlite::ConnectorToJson(c.connector);
-  doc["sync_alerts"] = c.sync_alerts;
-  if (c.duration_seconds) doc["duration"] = *c.duration_seconds;
-  doc["created_by"] = sqlite::UserToJson(c.created_by);
-  if (c.updated_by) doc["updated_by"] = sqlite::UserToJson(*c.updated_by);
-  if (c.closed_by) doc["closed_by"] = sqlite::UserToJson(*c.closed_by);
-  if (c.external_service)
-    doc["external_service"] =
-        sqlite::ExternalServiceToJson(*c.external_service);
-  return DumpJson(doc);
-}
-
 // Decodes a row selected with kCaseColumns starting at column 0.
 absl::StatusOr<Case> ReadCase(const Stmt& s) {
   Case c;
@@ -113,6 +90,10 @@ absl::StatusOr<Case> ReadCase(const Stmt& s) {
   c.closed_at = s.OptTime(10);
   c.total_comment = static_cast<int32_t>(s.Int(11));
   c.total_alerts = static_cast<int32_t>(s.Int(12));
+  if (s.IsBlob(13)) {
+    SQ_RETURN_IF_ERROR(sqlite::DecodeCaseDoc(s.BlobView(13), &c));
+    return c;
+  }
   SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(13), "case"));
   c.tags = sqlite::JsonStrings(doc, "tags");
   c.assignees = sqlite::JsonStrings(doc, "assignees");
@@ -149,6 +130,45 @@ absl::StatusOr<std::vector<Case>> ReadCases(Stmt& s) {
     out.push_back(std::move(c));
   }
 }
+
+}  // namespace
+
+namespace sqlite {
+
+absl::Status RewriteJsonCaseDocs(Conn& conn) {
+  // In chunks by rid, so memory stays flat however many cases there are.
+  int64_t after = -1;
+  while (true) {
+    std::vector<std::pair<int64_t, std::string>> docs;
+    {
+      SQ_ASSIGN_OR_RETURN(
+          Stmt s, conn.Prepare(absl::StrCat("SELECT ", kCaseColumns,
+                                            ", c.rid FROM cases c WHERE c.rid "
+                                            "> ? AND typeof(c.doc) = 'text' "
+                                            "ORDER BY c.rid LIMIT 1000"),
+                               "read JSON case documents"));
+      s.BindInt(after);
+      while (true) {
+        SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+        if (!row) break;
+        SQ_ASSIGN_OR_RETURN(Case c, ReadCase(s));
+        docs.emplace_back(s.Int(14), EncodeCaseDoc(c));
+      }
+    }
+    if (docs.empty()) return absl::OkStatus();
+    for (const auto& [rid, doc] : docs) {
+      SQ_ASSIGN_OR_RETURN(
+          Stmt u, conn.Prepare("UPDATE cases SET doc = ? WHERE rid = ?",
+                               "rewrite case document"));
+      SQ_RETURN_IF_ERROR(u.BindBlob(doc).BindInt(rid).Run());
+    }
+    after = docs.back().first;
+  }
+}
+
+}  // namespace sqlite
+
+namespace {
 
 constexpr const char* kAttachmentColumns =
     "id, version, case_id, owner, type, content, created_at, updated_at, "
@@ -847,6 +867,7 @@ absl::Status SqliteStore::Migrate() {
     SQ_RETURN_IF_ERROR(
         writer_->ExecScript("BEGIN IMMEDIATE", "begin migration"));
     absl::Status status = writer_->ExecScript(m.sql, "apply migration");
+    if (status.ok() && m.rewrite != nullptr) status = m.rewrite(*writer_);
     if (status.ok()) {
       SQ_ASSIGN_OR_RETURN(
           Stmt s, writer_->Prepare("INSERT INTO schema_migrations(version, "
@@ -1011,7 +1032,7 @@ absl::Status SqliteTransaction::InsertCase(Case& c) {
         .BindText(c.created_by.profile_uid)
         .BindInt(static_cast<int64_t>(c.assignees.size()))
         .BindText(c.connector.id)
-        .BindText(CaseDoc(c));
+        .BindBlob(sqlite::EncodeCaseDoc(c));
     SQ_RETURN_IF_ERROR(s.Run());
   }
   SQ_RETURN_IF_ERROR(
@@ -1065,7 +1086,7 @@ absl::Status SqliteTransaction::UpdateCase(Case& c) {
         .BindText(c.created_by.profile_uid)
         .BindInt(static_cast<int64_t>(c.assignees.size()))
         .BindText(c.connector.id)
-        .BindText(CaseDoc(c))
+        .BindBlob(sqlite::EncodeCaseDoc(c))
         .BindText(c.id)
         .BindInt(c.version);
     SQ_ASSIGN_OR_RETURN(bool row, s.Next());
@@ -1212,7 +1233,7 @@ absl::StatusOr<StatusCounts> SqliteTransaction::CountCasesByStatus(
 absl::StatusOr<std::vector<User>> SqliteTransaction::ListReporters(
     absl::Span<const std::string> owners) {
   SqlBuilder b;
-  b.sql = "SELECT json_extract(c.doc, '$.created_by') FROM cases c";
+  b.sql = "SELECT c.doc FROM cases c";
   OwnersClause(owners, "c.owner", " WHERE ", &b);
   b.sql += " GROUP BY c.created_by_username ORDER BY c.created_by_username";
   SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "list reporters"));
@@ -1221,8 +1242,16 @@ absl::StatusOr<std::vector<User>> SqliteTransaction::ListReporters(
   while (true) {
     SQ_ASSIGN_OR_RETURN(bool row, s.Next());
     if (!row) return out;
-    SQ_ASSIGN_OR_RETURN(Json j, ParseJson(s.Text(0), "reporter"));
-    out.push_back(sqlite::UserFromJson(j));
+    if (s.IsBlob(0)) {
+      Case c;
+      SQ_RETURN_IF_ERROR(sqlite::DecodeCaseDoc(s.BlobView(0), &c));
+      out.push_back(std::move(c.created_by));
+    } else {
+      SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(0), "reporter"));
+      out.push_back(sqlite::UserFromJson(
+          doc.is_object() && doc.contains("created_by") ? doc["created_by"]
+                                                        : Json()));
+    }
   }
 }
 
