@@ -1,5 +1,7 @@
 #include "server/store/write_queue.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -32,6 +34,8 @@ void WriteQueue::Submit(Store::WriteOp op, Done done) {
 }
 
 void WriteQueue::Run() {
+  // Named for profilers and top -H (it would inherit its creator's name).
+  pthread_setname_np(pthread_self(), "store-writer");
   std::vector<Item> batch;
   std::vector<Store::WriteOp> ops;
   while (true) {
