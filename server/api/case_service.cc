@@ -42,24 +42,35 @@ CaseServiceImpl::CaseServiceImpl(cases::CaseManager* manager,
       connectors_(connectors),
       default_user_(std::move(default_user)) {}
 
-store::User CaseServiceImpl::CurrentUser(const grpc::ServerContext*) const {
+store::User CaseServiceImpl::CurrentUser(
+    const grpc::ServerContextBase*) const {
   return default_user_;
 }
 
-grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* ctx,
-                                         const v1::CreateCaseRequest* request,
-                                         v1::CreateCaseResponse* response) {
+grpc::ServerUnaryReactor* CaseServiceImpl::CreateCase(
+    grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
+    v1::CreateCaseResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   ValidationErrors errors;
   cases::NewCase c = NewCaseFromProto(*request, errors);
   if (!errors.empty()) {
     // Report the field rules' violations along with the enum ones.
     cases::CheckNewCase(c, errors);
-    return ToGrpcStatus(errors.ToStatus());
+    reactor->Finish(ToGrpcStatus(errors.ToStatus()));
+    return reactor;
   }
-  auto result = manager_->CreateCase(std::move(c), CurrentUser(ctx));
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  CaseToProto(*result, response->mutable_case_());
-  return grpc::Status::OK;
+  // `response` and `reactor` stay valid until Finish.
+  manager_->CreateCaseAsync(
+      std::move(c), CurrentUser(ctx),
+      [reactor, response](absl::StatusOr<store::Case> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        CaseToProto(*result, response->mutable_case_());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(

@@ -17,10 +17,15 @@ namespace casebridge::api {
 
 // GetCase and FindCases, the hot reads, use the callback API and run inline
 // on gRPC's callback threads (they never wait for a lock: reads use their own
-// SQLite connections); every other method, writes included, is synchronous
-// and runs on the sync server's thread pool, where blocking is expected.
-using CaseServiceBase = v1::CaseService::WithCallbackMethod_GetCase<
-    v1::CaseService::WithCallbackMethod_FindCases<v1::CaseService::Service>>;
+// SQLite connections). CreateCase uses the callback API too: it validates
+// inline, then hands the write to the manager's writer thread, which
+// finishes the call after its batch commits. Every other method is
+// synchronous and runs on the sync server's thread pool, where blocking is
+// expected.
+using CaseServiceBase = v1::CaseService::WithCallbackMethod_CreateCase<
+    v1::CaseService::WithCallbackMethod_GetCase<
+        v1::CaseService::WithCallbackMethod_FindCases<
+            v1::CaseService::Service>>>;
 
 class CaseServiceImpl final : public CaseServiceBase {
  public:
@@ -30,11 +35,11 @@ class CaseServiceImpl final : public CaseServiceBase {
                   connectors::ConnectorManager* connectors = nullptr);
 
   // The user a call acts as. The single place authentication will replace.
-  store::User CurrentUser(const grpc::ServerContext* ctx) const;
+  store::User CurrentUser(const grpc::ServerContextBase* ctx) const;
 
-  grpc::Status CreateCase(grpc::ServerContext* ctx,
-                          const v1::CreateCaseRequest* request,
-                          v1::CreateCaseResponse* response) override;
+  grpc::ServerUnaryReactor* CreateCase(
+      grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
+      v1::CreateCaseResponse* response) override;
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
                                     const v1::GetCaseRequest* request,
                                     v1::GetCaseResponse* response) override;

@@ -1,5 +1,6 @@
 #include "server/cases/case_manager.h"
 
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -79,7 +80,7 @@ absl::Status CheckOwnerMatches(const std::string& requested,
 }  // namespace
 
 CaseManager::CaseManager(store::Store* store, Clock clock)
-    : store_(store), clock_(std::move(clock)) {
+    : store_(store), clock_(std::move(clock)), writes_(store) {
   if (!clock_) clock_ = [] { return absl::Now(); };
 }
 
@@ -89,38 +90,60 @@ absl::Time CaseManager::Now() const {
 
 absl::StatusOr<store::Case> CaseManager::CreateCase(NewCase request,
                                                     const store::User& user) {
+  std::promise<absl::StatusOr<store::Case>> result;
+  std::future<absl::StatusOr<store::Case>> future = result.get_future();
+  CreateCaseAsync(std::move(request), user,
+                  [&result](absl::StatusOr<store::Case> c) {
+                    result.set_value(std::move(c));
+                  });
+  return future.get();
+}
+
+void CaseManager::CreateCaseAsync(NewCase request, const store::User& user,
+                                  CaseCallback done) {
   ValidationErrors errors;
   CheckNewCase(request, errors);
-  RETURN_IF_ERROR(errors.ToStatus());
-
-  ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
-  ASSIGN_OR_RETURN(auto definitions, OwnerDefinitions(*tx, request.owner));
-  ApplyCustomFieldDefinitions(request.custom_fields, definitions,
-                              "custom_fields", errors);
-  RETURN_IF_ERROR(errors.ToStatus());
-
-  const absl::Time now = Now();
-  store::Case c;
-  c.id = NewUuid();
-  c.title = std::move(request.title);
-  c.description = std::move(request.description);
-  c.tags = std::move(request.tags);
-  c.status = store::CaseStatus::kOpen;
-  c.severity = request.severity;
-  c.owner = std::move(request.owner);
-  c.assignees = std::move(request.assignees);
-  c.category = std::move(request.category);
-  c.custom_fields = std::move(request.custom_fields);
-  c.connector = std::move(request.connector);
-  c.sync_alerts = request.sync_alerts;
-  c.created_at = now;
-  c.created_by = user;
-  RETURN_IF_ERROR(tx->InsertCase(c));
-  RETURN_IF_ERROR(tx->InsertUserAction(CreateCaseAction(c, user, now)));
-  RETURN_IF_ERROR(tx->Commit());
-  c.total_comment = 0;
-  c.total_alerts = 0;
-  return c;
+  if (!errors.empty()) {
+    done(errors.ToStatus());
+    return;
+  }
+  auto c = std::make_shared<store::Case>();
+  c->id = NewUuid();
+  c->title = std::move(request.title);
+  c->description = std::move(request.description);
+  c->tags = std::move(request.tags);
+  c->status = store::CaseStatus::kOpen;
+  c->severity = request.severity;
+  c->owner = std::move(request.owner);
+  c->assignees = std::move(request.assignees);
+  c->category = std::move(request.category);
+  c->custom_fields = std::move(request.custom_fields);
+  c->connector = std::move(request.connector);
+  c->sync_alerts = request.sync_alerts;
+  c->created_at = Now();
+  c->created_by = user;
+  writes_.Submit(
+      [c](store::Transaction& tx) -> absl::Status {
+        // The owner's custom-field definitions are read in the write
+        // transaction, so the case matches the configuration it commits with.
+        ValidationErrors errors;
+        ASSIGN_OR_RETURN(auto definitions, OwnerDefinitions(tx, c->owner));
+        ApplyCustomFieldDefinitions(c->custom_fields, definitions,
+                                    "custom_fields", errors);
+        RETURN_IF_ERROR(errors.ToStatus());
+        RETURN_IF_ERROR(tx.InsertCase(*c));
+        return tx.InsertUserAction(
+            CreateCaseAction(*c, c->created_by, c->created_at));
+      },
+      [c, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) {
+          done(std::move(status));
+          return;
+        }
+        c->total_comment = 0;
+        c->total_alerts = 0;
+        done(std::move(*c));
+      });
 }
 
 absl::StatusOr<CaseWithComments> CaseManager::GetCase(const std::string& id,

@@ -16,6 +16,7 @@
 #define CASEBRIDGE_SERVER_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -226,6 +227,32 @@ class Store {
   virtual absl::StatusOr<std::unique_ptr<Transaction>> BeginRead() = 0;
   // A write transaction; blocks while another writer holds the rows it needs.
   virtual absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() = 0;
+
+  // One write of ApplyWriteBatch. It runs in its own atomic scope of a write
+  // transaction and must not call Commit(): its writes are kept when it
+  // returns OK and undone when it returns an error.
+  using WriteOp = std::function<absl::Status(Transaction& tx)>;
+
+  // Runs `ops` in order, each as if in its own write transaction (an op sees
+  // the kept writes of the ops before it), and makes the kept writes durable
+  // together. Returns one status per op: the op's own error, or else the
+  // status of the commit that made its writes durable (OK = durable). The
+  // default runs every op in its own BeginWrite/Commit.
+  virtual std::vector<absl::Status> ApplyWriteBatch(
+      absl::Span<const WriteOp> ops) {
+    std::vector<absl::Status> out;
+    out.reserve(ops.size());
+    for (const WriteOp& op : ops) {
+      absl::StatusOr<std::unique_ptr<Transaction>> tx = BeginWrite();
+      if (!tx.ok()) {
+        out.push_back(tx.status());
+        continue;
+      }
+      absl::Status status = op(**tx);
+      out.push_back(status.ok() ? (*tx)->Commit() : status);
+    }
+    return out;
+  }
 };
 
 }  // namespace casebridge::store

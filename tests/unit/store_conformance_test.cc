@@ -1488,4 +1488,99 @@ STORE_TEST(TokenCache) {
   EXPECT_TRUE(got.has_value());
 }
 
+// --- Write batches.
+
+STORE_TEST(WriteBatchKeepsOkOpsAndUndoesFailedOnes) {
+  Insert(MakeCase("existing"));
+  std::vector<Store::WriteOp> ops;
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("b1", 1);
+    return tx.InsertCase(c);
+  });
+  // Writes a case, then fails: its case must not survive.
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("b2", 2);
+    absl::Status status = tx.InsertCase(c);
+    if (!status.ok()) return status;
+    return absl::InvalidArgumentError("rejected after writing");
+  });
+  // A duplicate id fails in the store.
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("existing", 3);
+    return tx.InsertCase(c);
+  });
+  // Sees the earlier kept op's write.
+  ops.push_back([](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Case> b1 = tx.GetCase("b1");
+    if (!b1.ok()) return b1.status();
+    Case c = MakeCase("b4", 4);
+    return tx.InsertCase(c);
+  });
+  std::vector<absl::Status> results = store_->ApplyWriteBatch(ops);
+  ASSERT_EQ(results.size(), 4u);
+  CB_EXPECT_OK(results[0]);
+  EXPECT_EQ(results[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(results[2].code(), absl::StatusCode::kAlreadyExists);
+  CB_EXPECT_OK(results[3]);
+
+  Reopen();
+  CaseFilter all;
+  EXPECT_THAT(FindIds(all), ElementsAre("existing", "b1", "b4"));
+  EXPECT_EQ(Get("existing").title, "Case existing");
+}
+
+STORE_TEST(WriteBatchOfNothingAndWritesAfterIt) {
+  EXPECT_THAT(store_->ApplyWriteBatch({}), IsEmpty());
+  std::vector<Store::WriteOp> ops;
+  ops.push_back(
+      [](Transaction&) { return absl::FailedPreconditionError("no"); });
+  std::vector<absl::Status> results = store_->ApplyWriteBatch(ops);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].code(), absl::StatusCode::kFailedPrecondition);
+  // The store is usable afterwards, by both kinds of writer.
+  Insert(MakeCase("after"));
+  ops.clear();
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("batched", 1);
+    return tx.InsertCase(c);
+  });
+  results = store_->ApplyWriteBatch(ops);
+  ASSERT_EQ(results.size(), 1u);
+  CB_EXPECT_OK(results[0]);
+  EXPECT_THAT(FindIds(CaseFilter{}), ElementsAre("after", "batched"));
+}
+
+STORE_TEST(WriteBatchesAndTransactionsFromManyThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &failures] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = absl::StrCat("t", t, "-", i);
+        if (t % 2 == 0) {
+          std::vector<Store::WriteOp> ops;
+          ops.push_back([id](Transaction& tx) {
+            Case c = MakeCase(id);
+            return tx.InsertCase(c);
+          });
+          std::vector<absl::Status> r = store_->ApplyWriteBatch(ops);
+          if (r.size() != 1 || !r[0].ok()) ++failures;
+        } else {
+          auto tx = store_->BeginWrite();
+          Case c = MakeCase(id);
+          if (!tx.ok() || !(*tx)->InsertCase(c).ok() || !(*tx)->Commit().ok())
+            ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  CaseQuery q;
+  q.per_page = 100;
+  EXPECT_EQ(Find(q).total, kThreads * kPerThread);
+}
+
 }  // namespace casebridge::store::testing

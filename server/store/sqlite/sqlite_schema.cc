@@ -281,6 +281,14 @@ CREATE TABLE push_records (
   PRIMARY KEY (case_id, connector_id)
 ) WITHOUT ROWID;
 )sql"},
+    {6, "binary case documents", R"sql(
+-- cases.doc becomes a BLOB in the format of case_doc.h instead of JSON
+-- text: reading a case no longer parses JSON. The column keeps its
+-- declared type (a BLOB is stored as is); RewriteJsonCaseDocs converts the
+-- existing rows right after this script.
+SELECT 1;
+)sql",
+     RewriteJsonCaseDocs},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

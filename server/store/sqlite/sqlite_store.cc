@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/store/sqlite/case_doc.h"
 #include "server/store/sqlite/sqlite_codec.h"
 #include "server/store/sqlite/sqlite_conn.h"
 #include "server/store/sqlite/sqlite_schema.h"
@@ -73,30 +74,6 @@ AttachmentType AttachmentTypeFromInt(int64_t v) {
   }
 }
 
-Json StringsJson(const std::vector<std::string>& v) {
-  Json out = Json::array();
-  for (const std::string& s : v) out.push_back(s);
-  return out;
-}
-
-// Everything of a case that is not a column.
-std::string CaseDoc(const Case& c) {
-  Json doc = Json::object();
-  doc["tags"] = StringsJson(c.tags);
-  doc["assignees"] = StringsJson(c.assignees);
-  doc["custom_fields"] = sqlite::CustomFieldsToJson(c.custom_fields);
-  doc["connector"] = sqlite::ConnectorToJson(c.connector);
-  doc["sync_alerts"] = c.sync_alerts;
-  if (c.duration_seconds) doc["duration"] = *c.duration_seconds;
-  doc["created_by"] = sqlite::UserToJson(c.created_by);
-  if (c.updated_by) doc["updated_by"] = sqlite::UserToJson(*c.updated_by);
-  if (c.closed_by) doc["closed_by"] = sqlite::UserToJson(*c.closed_by);
-  if (c.external_service)
-    doc["external_service"] =
-        sqlite::ExternalServiceToJson(*c.external_service);
-  return DumpJson(doc);
-}
-
 // Decodes a row selected with kCaseColumns starting at column 0.
 absl::StatusOr<Case> ReadCase(const Stmt& s) {
   Case c;
@@ -113,6 +90,10 @@ absl::StatusOr<Case> ReadCase(const Stmt& s) {
   c.closed_at = s.OptTime(10);
   c.total_comment = static_cast<int32_t>(s.Int(11));
   c.total_alerts = static_cast<int32_t>(s.Int(12));
+  if (s.IsBlob(13)) {
+    SQ_RETURN_IF_ERROR(sqlite::DecodeCaseDoc(s.BlobView(13), &c));
+    return c;
+  }
   SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(13), "case"));
   c.tags = sqlite::JsonStrings(doc, "tags");
   c.assignees = sqlite::JsonStrings(doc, "assignees");
@@ -149,6 +130,45 @@ absl::StatusOr<std::vector<Case>> ReadCases(Stmt& s) {
     out.push_back(std::move(c));
   }
 }
+
+}  // namespace
+
+namespace sqlite {
+
+absl::Status RewriteJsonCaseDocs(Conn& conn) {
+  // In chunks by rid, so memory stays flat however many cases there are.
+  int64_t after = -1;
+  while (true) {
+    std::vector<std::pair<int64_t, std::string>> docs;
+    {
+      SQ_ASSIGN_OR_RETURN(
+          Stmt s, conn.Prepare(absl::StrCat("SELECT ", kCaseColumns,
+                                            ", c.rid FROM cases c WHERE c.rid "
+                                            "> ? AND typeof(c.doc) = 'text' "
+                                            "ORDER BY c.rid LIMIT 1000"),
+                               "read JSON case documents"));
+      s.BindInt(after);
+      while (true) {
+        SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+        if (!row) break;
+        SQ_ASSIGN_OR_RETURN(Case c, ReadCase(s));
+        docs.emplace_back(s.Int(14), EncodeCaseDoc(c));
+      }
+    }
+    if (docs.empty()) return absl::OkStatus();
+    for (const auto& [rid, doc] : docs) {
+      SQ_ASSIGN_OR_RETURN(
+          Stmt u, conn.Prepare("UPDATE cases SET doc = ? WHERE rid = ?",
+                               "rewrite case document"));
+      SQ_RETURN_IF_ERROR(u.BindBlob(doc).BindInt(rid).Run());
+    }
+    after = docs.back().first;
+  }
+}
+
+}  // namespace sqlite
+
+namespace {
 
 constexpr const char* kAttachmentColumns =
     "id, version, case_id, owner, type, content, created_at, updated_at, "
@@ -493,9 +513,14 @@ class SqliteTransaction : public Transaction {
  public:
   // A read transaction owns `reader`; a write transaction (reader == null)
   // owns the store's writer connection `conn` until it finishes.
+  // A batch member (see SqliteStore::ApplyWriteBatch) runs inside a
+  // savepoint its batch opened and finishes; it cannot Commit().
   SqliteTransaction(SqliteStore* store, Conn* conn,
-                    std::unique_ptr<Conn> reader)
-      : store_(store), conn_(conn), reader_(std::move(reader)) {}
+                    std::unique_ptr<Conn> reader, bool batch_member = false)
+      : store_(store),
+        conn_(conn),
+        reader_(std::move(reader)),
+        batch_member_(batch_member) {}
   ~SqliteTransaction() override;
 
   absl::Status Commit() override;
@@ -579,7 +604,11 @@ class SqliteTransaction : public Transaction {
       std::string_view case_id) override;
   absl::Status PutPushRecord(const PushRecord& record) override;
 
+  // Undoes this write transaction's savepoint (the rest of the batch stays).
+  void RollBackSavepoint();
+
  private:
+  bool is_write() const { return reader_ == nullptr; }
   absl::StatusOr<Stmt> Prepare(std::string_view sql, const char* op) {
     if (done_) {
       return absl::FailedPreconditionError(
@@ -595,13 +624,10 @@ class SqliteTransaction : public Transaction {
                               const char* what);
   absl::StatusOr<StatusCounts> Counts(const CaseFilter& filter);
 
-  bool is_write() const { return reader_ == nullptr; }
-  // Undoes this write transaction's savepoint (the rest of the batch stays).
-  void RollBackSavepoint();
-
   SqliteStore* store_;
   Conn* conn_;
   std::unique_ptr<Conn> reader_;  // set for read transactions
+  const bool batch_member_;
   bool done_ = false;
 };
 
@@ -657,6 +683,61 @@ class SqliteStore : public Store {
   // OK still means durable. Version checks stay valid: writers are
   // serialised on one connection and see the batch's earlier writes.
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
+    SQ_RETURN_IF_ERROR(AcquireWriter());
+    absl::Status status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+    if (!status.ok()) {
+      FinishWrite(/*joined=*/false).IgnoreError();
+      return status;
+    }
+    return std::unique_ptr<Transaction>(
+        new SqliteTransaction(this, writer_.get(), nullptr));
+  }
+
+  // The whole batch runs while this thread owns the writer, inside the
+  // current group-commit batch: one savepoint per op, then FinishWrite, so
+  // the ops are acknowledged only after the COMMIT that made them durable.
+  std::vector<absl::Status> ApplyWriteBatch(
+      absl::Span<const WriteOp> ops) override {
+    std::vector<absl::Status> out(ops.size());
+    if (ops.empty()) return out;
+    absl::Status status = AcquireWriter();
+    if (!status.ok()) {
+      for (absl::Status& s : out) s = status;
+      return out;
+    }
+    bool joined = false;
+    std::vector<bool> kept(ops.size(), false);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (sqlite3_get_autocommit(writer_->db()) != 0) {
+        // SQLite rolled the batch back (an I/O error, say): nothing after
+        // this point could be committed with the earlier ops.
+        out[i] = absl::InternalError(
+            "sqlite store: the write batch was rolled back by SQLite");
+        continue;
+      }
+      out[i] = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+      if (!out[i].ok()) continue;
+      SqliteTransaction tx(this, writer_.get(), nullptr,
+                           /*batch_member=*/true);
+      out[i] = ops[i](tx);
+      if (out[i].ok()) out[i] = RunOnWriter("RELEASE w", "commit");
+      if (out[i].ok()) {
+        kept[i] = true;
+        joined = true;
+      } else {
+        tx.RollBackSavepoint();
+      }
+    }
+    absl::Status commit = FinishWrite(joined);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (kept[i]) out[i] = commit;
+    }
+    return out;
+  }
+
+  // Waits for and takes ownership of the writer connection, beginning a
+  // group-commit batch when none is open. On error the writer is released.
+  absl::Status AcquireWriter() {
     bool begin_batch = false;
     {
       std::unique_lock<std::mutex> lock(write_mu_);
@@ -672,18 +753,14 @@ class SqliteStore : public Store {
     if (begin_batch) {
       status = RunOnWriter("BEGIN IMMEDIATE", "begin write transaction");
       if (!status.ok()) {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        batch_ = nullptr;
+        {
+          std::lock_guard<std::mutex> lock(write_mu_);
+          batch_ = nullptr;
+        }
+        FinishWrite(/*joined=*/false).IgnoreError();
       }
     }
-    if (status.ok())
-      status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
-    if (!status.ok()) {
-      FinishWrite(/*joined=*/false).IgnoreError();
-      return status;
-    }
-    return std::unique_ptr<Transaction>(
-        new SqliteTransaction(this, writer_.get(), nullptr));
+    return status;
   }
 
   // Ends the writer's current write transaction, whose savepoint is already
@@ -810,6 +887,7 @@ absl::Status SqliteStore::Migrate() {
     SQ_RETURN_IF_ERROR(
         writer_->ExecScript("BEGIN IMMEDIATE", "begin migration"));
     absl::Status status = writer_->ExecScript(m.sql, "apply migration");
+    if (status.ok() && m.rewrite != nullptr) status = m.rewrite(*writer_);
     if (status.ok()) {
       SQ_ASSIGN_OR_RETURN(
           Stmt s, writer_->Prepare("INSERT INTO schema_migrations(version, "
@@ -832,6 +910,7 @@ absl::Status SqliteStore::Migrate() {
 }
 
 SqliteTransaction::~SqliteTransaction() {
+  if (batch_member_) return;  // the batch ends the savepoint
   if (is_write()) {
     if (!done_) {
       RollBackSavepoint();
@@ -856,6 +935,10 @@ void SqliteTransaction::RollBackSavepoint() {
 }
 
 absl::Status SqliteTransaction::Commit() {
+  if (batch_member_) {
+    return absl::FailedPreconditionError(
+        "sqlite store: a write batch member cannot commit itself");
+  }
   if (is_write()) {
     absl::Status status;
     {
@@ -969,7 +1052,7 @@ absl::Status SqliteTransaction::InsertCase(Case& c) {
         .BindText(c.created_by.profile_uid)
         .BindInt(static_cast<int64_t>(c.assignees.size()))
         .BindText(c.connector.id)
-        .BindText(CaseDoc(c));
+        .BindBlob(sqlite::EncodeCaseDoc(c));
     SQ_RETURN_IF_ERROR(s.Run());
   }
   SQ_RETURN_IF_ERROR(
@@ -1023,7 +1106,7 @@ absl::Status SqliteTransaction::UpdateCase(Case& c) {
         .BindText(c.created_by.profile_uid)
         .BindInt(static_cast<int64_t>(c.assignees.size()))
         .BindText(c.connector.id)
-        .BindText(CaseDoc(c))
+        .BindBlob(sqlite::EncodeCaseDoc(c))
         .BindText(c.id)
         .BindInt(c.version);
     SQ_ASSIGN_OR_RETURN(bool row, s.Next());
@@ -1170,7 +1253,7 @@ absl::StatusOr<StatusCounts> SqliteTransaction::CountCasesByStatus(
 absl::StatusOr<std::vector<User>> SqliteTransaction::ListReporters(
     absl::Span<const std::string> owners) {
   SqlBuilder b;
-  b.sql = "SELECT json_extract(c.doc, '$.created_by') FROM cases c";
+  b.sql = "SELECT c.doc FROM cases c";
   OwnersClause(owners, "c.owner", " WHERE ", &b);
   b.sql += " GROUP BY c.created_by_username ORDER BY c.created_by_username";
   SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "list reporters"));
@@ -1179,8 +1262,16 @@ absl::StatusOr<std::vector<User>> SqliteTransaction::ListReporters(
   while (true) {
     SQ_ASSIGN_OR_RETURN(bool row, s.Next());
     if (!row) return out;
-    SQ_ASSIGN_OR_RETURN(Json j, ParseJson(s.Text(0), "reporter"));
-    out.push_back(sqlite::UserFromJson(j));
+    if (s.IsBlob(0)) {
+      Case c;
+      SQ_RETURN_IF_ERROR(sqlite::DecodeCaseDoc(s.BlobView(0), &c));
+      out.push_back(std::move(c.created_by));
+    } else {
+      SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(0), "reporter"));
+      out.push_back(sqlite::UserFromJson(
+          doc.is_object() && doc.contains("created_by") ? doc["created_by"]
+                                                        : Json()));
+    }
   }
 }
 
