@@ -24,13 +24,21 @@ DeadlineTimer::~DeadlineTimer() {
 
 DeadlineTimer::Handle DeadlineTimer::Schedule(absl::Time when,
                                               std::function<void()> callback) {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  Handle handle{when, state_->next_seq++};
-  auto it = state_->queue
-                .emplace(std::make_pair(when, handle.seq), std::move(callback))
-                .first;
-  // Only a new earliest deadline changes when the thread must wake.
-  if (it == state_->queue.begin()) state_->cv.notify_one();
+  Handle handle;
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    handle = Handle{when, state_->next_seq++};
+    state_->queue.emplace(std::make_pair(when, handle.seq),
+                          std::move(callback));
+    // Deadlines mostly arrive in increasing order: only one earlier than the
+    // thread's next look needs to wake it.
+    if (when < state_->wake_at) {
+      state_->wake_at = when;
+      wake = true;
+    }
+  }
+  if (wake) state_->cv.notify_one();
   return handle;
 }
 
@@ -54,6 +62,7 @@ void DeadlineTimer::Run(std::shared_ptr<State> state) {
   std::unique_lock<std::mutex> lock(state->mu);
   while (!state->stopping) {
     if (state->queue.empty()) {
+      state->wake_at = absl::InfiniteFuture();
       state->cv.wait(lock);
       continue;
     }
@@ -62,8 +71,8 @@ void DeadlineTimer::Run(std::shared_ptr<State> state) {
     const absl::Time now = absl::Now();
     if (now < when) {
       // Capped so far-future deadlines do not overflow the clock conversion.
-      state->cv.wait_until(
-          lock, absl::ToChronoTime(std::min(when, now + absl::Minutes(1))));
+      state->wake_at = std::min(when, now + absl::Minutes(1));
+      state->cv.wait_until(lock, absl::ToChronoTime(state->wake_at));
       continue;
     }
     std::function<void()> callback = std::move(first->second);

@@ -52,6 +52,8 @@ class DeadlineTimer {
     std::condition_variable cv;
     std::map<std::pair<absl::Time, uint64_t>, std::function<void()>> queue;
     uint64_t next_seq = 1;
+    // When the thread will look at the queue next on its own.
+    absl::Time wake_at = absl::InfiniteFuture();
     bool stopping = false;
   };
   static void Run(std::shared_ptr<State> state);
