@@ -113,13 +113,24 @@ class PoolCall final : public ExecuteHandle {
   const std::string& connector_id() const { return connector_id_; }
   // True once the caller no longer waits: the plugin should stop.
   bool abandoned() const { return abandoned_.load(std::memory_order_acquire); }
-  void set_deadline_handle(DeadlineTimer::Handle h) { deadline_handle_ = h; }
+  void set_deadline_handle(DeadlineTimer::Handle h) {
+    std::lock_guard<std::mutex> lock(handle_mu_);
+    deadline_handle_ = h;
+  }
 
   // Delivers `result` unless the call has completed already.
   bool Complete(absl::StatusOr<ExecuteResult> result) {
     if (completed_.exchange(true, std::memory_order_acq_rel)) return false;
     abandoned_.store(true, std::memory_order_release);
-    if (auto timer = timer_.lock()) timer->Cancel(deadline_handle_);
+    if (auto timer = timer_.lock()) {
+      DeadlineTimer::Handle handle;
+      {
+        // The timer may fire before StartOnPool has stored its handle.
+        std::lock_guard<std::mutex> lock(handle_mu_);
+        handle = deadline_handle_;
+      }
+      timer->Cancel(handle);
+    }
     ExecuteDone done = std::move(done_);
     done(std::move(result));
     return true;
@@ -131,7 +142,8 @@ class PoolCall final : public ExecuteHandle {
   const std::string connector_id_;
   ExecuteDone done_;  // moved out by the one Complete that wins
   const std::weak_ptr<DeadlineTimer> timer_;
-  DeadlineTimer::Handle deadline_handle_;  // set before the call is queued
+  std::mutex handle_mu_;
+  DeadlineTimer::Handle deadline_handle_;  // guarded by handle_mu_
   std::atomic<bool> completed_{false};
   std::atomic<bool> abandoned_{false};
 };
@@ -675,7 +687,7 @@ std::shared_ptr<ExecuteHandle> ConnectorManager::StartOnPool(
     // Queued behind busy workers past its deadline: nobody waits any more.
     if (run->abandoned()) return;
     absl::StatusOr<plugin_host::ExecuteOutcome> outcome = call(call_options);
-    call = nullptr;  // wipes and frees what the call captured
+    call = nullptr;  // frees what the call captured before the reply
     if (run->abandoned()) return;
     run->Complete(ResultOf(run->connector_id(), std::move(outcome)));
   });
