@@ -105,9 +105,9 @@ TEST(SdkHttpHelpersTest, RetryAfterDeltaSeconds) {
 
 TEST(SdkHttpHelpersTest, RetryAfterHttpDate) {
   // The three forms RFC 9110 requires recipients to accept, 90 s ahead.
-  EXPECT_EQ(WithRetryAfter("Sun, 06 Nov 1994 08:51:07 GMT")
-                .RetryAfterMs(kRfcExample),
-            90000);
+  EXPECT_EQ(
+      WithRetryAfter("Sun, 06 Nov 1994 08:51:07 GMT").RetryAfterMs(kRfcExample),
+      90000);
   EXPECT_EQ(WithRetryAfter("Sunday, 06-Nov-94 08:51:07 GMT")
                 .RetryAfterMs(kRfcExample),
             90000);
@@ -126,15 +126,15 @@ TEST(SdkHttpHelpersTest, RetryAfterHttpDate) {
                 .RetryAfterMs(leap_day_2024),
             86400000);
   // In the past, now, or beyond seven days: no delay.
-  EXPECT_EQ(WithRetryAfter("Sun, 06 Nov 1994 08:49:36 GMT")
-                .RetryAfterMs(kRfcExample),
-            0);
-  EXPECT_EQ(WithRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT")
-                .RetryAfterMs(kRfcExample),
-            0);
-  EXPECT_EQ(WithRetryAfter("Mon, 14 Nov 1994 08:49:37 GMT")
-                .RetryAfterMs(kRfcExample),
-            0);
+  EXPECT_EQ(
+      WithRetryAfter("Sun, 06 Nov 1994 08:49:36 GMT").RetryAfterMs(kRfcExample),
+      0);
+  EXPECT_EQ(
+      WithRetryAfter("Sun, 06 Nov 1994 08:49:37 GMT").RetryAfterMs(kRfcExample),
+      0);
+  EXPECT_EQ(
+      WithRetryAfter("Mon, 14 Nov 1994 08:49:37 GMT").RetryAfterMs(kRfcExample),
+      0);
   // Malformed dates.
   for (const char* bad :
        {"Sun, 06 Nov 1994 08:51:07", "Sun, 06 Foo 1994 08:51:07 GMT",

@@ -189,8 +189,8 @@ inline HttpErrorClass ClassifyHttpStatus(int32_t status) {
 inline bool IsSafePathSegment(std::string_view segment) {
   if (segment.empty() || segment == "." || segment == "..") return false;
   for (char c : segment) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-          c == '_' || c == '.' || c == '~')) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+          c == '.' || c == '~')) {
       return false;
     }
   }
@@ -349,10 +349,9 @@ inline int64_t HttpResponse::RetryAfterMs(
   }
   std::optional<int64_t> at = internal::ParseHttpDate(text);
   if (!at) return 0;
-  const int64_t now_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          now.time_since_epoch())
-          .count();
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             now.time_since_epoch())
+                             .count();
   const int64_t wait_ms = *at * 1000 - now_ms;
   if (wait_ms <= 0 || wait_ms > kMaxSeconds * 1000) return 0;
   return wait_ms;
