@@ -24,7 +24,7 @@
 #include "server/http/http_client.h"
 #include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
-#include "server/store/sqlite/sqlite_store.h"
+#include "server/store/store_factory.h"
 #include "server/util/log.h"
 
 namespace {
@@ -208,17 +208,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (config.store != "sqlite") {
-    log::Error("main", "store \"", config.store,
-               "\" is not available in this build; use store: sqlite");
-    return 1;
-  }
-  store::SqliteStoreOptions store_options;
-  store_options.path = config.SqlitePath();
-  auto store_or = store::OpenSqliteStore(store_options);
+  auto store_or = store::OpenConfiguredStore(config);
   if (!store_or.ok()) {
-    log::Error("main", "cannot open the SQLite store at ", store_options.path,
-               ": ", store_or.status().message());
+    log::Error("main", store_or.status().message());
     return 1;
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);
