@@ -84,8 +84,9 @@ absl::StatusOr<std::string> ResolveLocked(State& s) {
     s.admin_dsn = std::string(dsn);
     return s.admin_dsn;
   }
-  if (const char* file = std::getenv("CASEBRIDGE_TEST_POSTGRES_DSN_FILE");
-      file != nullptr && *file != '\0') {
+  const char* file = std::getenv("CASEBRIDGE_TEST_POSTGRES_DSN_FILE");
+  if (file == nullptr || *file == '\0') file = CASEBRIDGE_PG_FIXTURE_DSN_FILE;
+  {
     std::ifstream in(file);
     std::string line;
     if (in && std::getline(in, line) && !Trim(line).empty()) {

@@ -2,8 +2,9 @@
 //
 // The server is found, in order, from CASEBRIDGE_TEST_POSTGRES_DSN (an admin
 // DSN of a running server), from the file named by
-// CASEBRIDGE_TEST_POSTGRES_DSN_FILE (written by the CTest fixture that runs
-// tests/pg/pg_cluster.sh start), or else a private cluster is started with
+// CASEBRIDGE_TEST_POSTGRES_DSN_FILE or else from the file the CTest fixture
+// `postgres` writes (tests/pg/pg_cluster.sh start <build>/tests/pg/cluster)
+// while its cluster runs, or else a private cluster is started with
 // pg_cluster.sh for this process and stopped at exit. Databases created
 // through CreateDatabase are dropped (WITH FORCE) at process exit.
 //
