@@ -24,6 +24,7 @@
 #include "server/http/http_client.h"
 #include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
+#include "server/api/health_probe.h"
 #include "server/store/store_factory.h"
 #include "server/util/log.h"
 
@@ -41,6 +42,7 @@ void PrintUsage() {
       "usage: casebridge-server [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
       "                         [--plugin-dir DIR]... [--log-level LEVEL]\n"
       "       casebridge-server --check-config FILE\n"
+      "       casebridge-server --health-probe HOST:PORT\n"
       "       casebridge-server --version\n");
 }
 
@@ -161,6 +163,10 @@ absl::StatusOr<casebridge::http::HttpClientOptions> HttpOptionsFrom(
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Container health checks: exit 0 when the server at ADDR is SERVING.
+  if (argc == 3 && std::string(argv[1]) == "--health-probe") {
+    return casebridge::api::RunHealthProbe(argv[2]);
+  }
   using namespace casebridge;
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex (gRPC
   // takes several per call) would maintain a lock-order graph; that is a
