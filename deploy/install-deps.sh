@@ -15,7 +15,7 @@ debian_packages=(
   nlohmann-json3-dev libvalijson-dev libyaml-cpp-dev
   # tests
   libgtest-dev libgmock-dev libcpp-httplib-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-yaml
   postgresql
   openssl ca-certificates procps
 )

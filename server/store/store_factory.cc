@@ -23,10 +23,9 @@ absl::StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(
         absl::Milliseconds(config.postgres.statement_timeout_ms);
     absl::StatusOr<std::unique_ptr<Store>> store = OpenPostgresStore(options);
     if (!store.ok()) {
-      return absl::Status(
-          store.status().code(),
-          absl::StrCat("cannot open the PostgreSQL store: ",
-                       store.status().message()));
+      return absl::Status(store.status().code(),
+                          absl::StrCat("cannot open the PostgreSQL store: ",
+                                       store.status().message()));
     }
     return store;
   }
@@ -38,10 +37,10 @@ absl::StatusOr<std::unique_ptr<Store>> OpenConfiguredStore(
   options.path = config.SqlitePath();
   absl::StatusOr<std::unique_ptr<Store>> store = OpenSqliteStore(options);
   if (!store.ok()) {
-    return absl::Status(store.status().code(),
-                        absl::StrCat("cannot open the SQLite store at ",
-                                     options.path, ": ",
-                                     store.status().message()));
+    return absl::Status(
+        store.status().code(),
+        absl::StrCat("cannot open the SQLite store at ", options.path, ": ",
+                     store.status().message()));
   }
   return store;
 }

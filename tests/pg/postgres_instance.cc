@@ -28,9 +28,9 @@ struct State {
   std::mutex mu;
   bool resolved = false;
   absl::StatusOr<std::string> admin_dsn = std::string();
-  std::string private_cluster;                 // dir to stop at exit
-  std::vector<std::string> databases;          // to drop at exit
-  std::map<std::string, std::string> by_key;   // TestDatabaseFor
+  std::string private_cluster;                // dir to stop at exit
+  std::vector<std::string> databases;         // to drop at exit
+  std::map<std::string, std::string> by_key;  // TestDatabaseFor
 };
 
 State& GetState() {
@@ -144,8 +144,8 @@ absl::Status ExecSql(const std::string& dsn, const std::string& sql) {
   absl::Status status;
   ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-    status = absl::InternalError(
-        absl::StrCat(sql, ": ", PQresultErrorMessage(res)));
+    status =
+        absl::InternalError(absl::StrCat(sql, ": ", PQresultErrorMessage(res)));
   }
   PQclear(res);
   PQfinish(conn);

@@ -137,9 +137,8 @@ absl::Status PgTransaction::LockCase(std::string_view case_id) {
   Params p;
   p.Text(case_id);
   PG_ASSIGN_OR_RETURN(
-      Result r,
-      Q(absl::StrCat("SELECT 1 FROM cases WHERE id = $1", Lock()), p,
-        "lock case"));
+      Result r, Q(absl::StrCat("SELECT 1 FROM cases WHERE id = $1", Lock()), p,
+                  "lock case"));
   if (r.rows() == 0) {
     return absl::NotFoundError(
         absl::StrCat("case ", AV(case_id), " not found"));
@@ -205,11 +204,11 @@ absl::StatusOr<std::vector<Attachment>> PgTransaction::ListAttachments(
     std::string_view case_id) {
   Params p;
   p.Text(case_id);
-  PG_ASSIGN_OR_RETURN(
-      Result r, Q(absl::StrCat("SELECT ", kAttachmentColumns,
-                               " FROM attachments WHERE case_id = $1 "
-                               "ORDER BY created_at, rid"),
-                  p, "list attachments"));
+  PG_ASSIGN_OR_RETURN(Result r,
+                      Q(absl::StrCat("SELECT ", kAttachmentColumns,
+                                     " FROM attachments WHERE case_id = $1 "
+                                     "ORDER BY created_at, rid"),
+                        p, "list attachments"));
   return ReadAttachments(r);
 }
 
@@ -221,8 +220,8 @@ absl::StatusOr<AttachmentPage> PgTransaction::FindUserComments(
     p.Text(case_id);
     PG_ASSIGN_OR_RETURN(
         Result r,
-        Q("SELECT count(*) FROM attachments WHERE case_id = $1 AND type = 0",
-          p, "count user comments"));
+        Q("SELECT count(*) FROM attachments WHERE case_id = $1 AND type = 0", p,
+          "count user comments"));
     out.total = r.Int(0, 0);
   }
   per_page = std::max(per_page, 0);
@@ -302,10 +301,10 @@ absl::Status PgTransaction::UpdateAttachment(Attachment& a) {
   if (r.rows() == 0) {
     Params check;
     check.Text(a.id).Text(a.case_id);
-    PG_ASSIGN_OR_RETURN(
-        Result v, Q("SELECT version FROM attachments WHERE id = $1 AND "
-                    "case_id = $2",
-                    check, "check attachment version"));
+    PG_ASSIGN_OR_RETURN(Result v,
+                        Q("SELECT version FROM attachments WHERE id = $1 AND "
+                          "case_id = $2",
+                          check, "check attachment version"));
     if (v.rows() == 0) {
       return absl::NotFoundError(absl::StrCat("attachment ", a.id, " of case ",
                                               a.case_id, " not found"));
@@ -388,8 +387,8 @@ absl::Status PgTransaction::InsertUserAction(const UserAction& action) {
   if (r.Affected() == 1) return absl::OkStatus();
   Params check;
   check.Text(action.case_id);
-  PG_ASSIGN_OR_RETURN(Result c, Q("SELECT 1 FROM cases WHERE id = $1", check,
-                                  "check case"));
+  PG_ASSIGN_OR_RETURN(
+      Result c, Q("SELECT 1 FROM cases WHERE id = $1", check, "check case"));
   if (c.rows() == 0) {
     return absl::NotFoundError(
         absl::StrCat("case ", action.case_id, " not found"));
@@ -435,8 +434,8 @@ absl::StatusOr<UserActionPage> PgTransaction::FindUserActions(
   UserActionPage out;
   {
     PG_ASSIGN_OR_RETURN(
-        Result r, Q(absl::StrCat("SELECT count(*) FROM user_actions", where),
-                    p, "count user actions"));
+        Result r, Q(absl::StrCat("SELECT count(*) FROM user_actions", where), p,
+                    "count user actions"));
     out.total = r.Int(0, 0);
   }
   const int per_page = std::max(query.per_page, 0);
@@ -448,9 +447,9 @@ absl::StatusOr<UserActionPage> PgTransaction::FindUserActions(
   p.Int(per_page).Int(offset);
   PG_ASSIGN_OR_RETURN(
       Result r,
-      Q(absl::StrCat("SELECT ", kUserActionColumns, " FROM user_actions",
-                     where, " ORDER BY created_at", dir, ", seq", dir,
-                     " LIMIT $", limit_param, " OFFSET $", limit_param + 1),
+      Q(absl::StrCat("SELECT ", kUserActionColumns, " FROM user_actions", where,
+                     " ORDER BY created_at", dir, ", seq", dir, " LIMIT $",
+                     limit_param, " OFFSET $", limit_param + 1),
         p, "find user actions"));
   out.user_actions.reserve(r.rows());
   for (int i = 0; i < r.rows(); ++i) {

@@ -168,9 +168,10 @@ std::string WordList(std::string_view text) {
 
 // SQL turning a WordList parameter into a tsvector of lowercased lexemes.
 std::string Tsvector(int param) {
-  return absl::StrCat("array_to_tsvector(array(SELECT DISTINCT w FROM "
-                      "unnest(string_to_array(lower($",
-                      param, "), ' ')) AS w))");
+  return absl::StrCat(
+      "array_to_tsvector(array(SELECT DISTINCT w FROM "
+      "unnest(string_to_array(lower($",
+      param, "), ' ')) AS w))");
 }
 
 // A tsquery text for `search` (each word a quoted prefix term), or "" when
@@ -262,8 +263,7 @@ bool AppendWhere(const CaseFilter& f, bool with_statuses, std::string* sql,
       p->Text(q);
       // fts_all is indexed; the per-field vectors narrow it to the chosen
       // fields (a match in one field implies one in fts_all).
-      std::string cond =
-          absl::StrCat("c.fts_all @@ lower($", n, ")::tsquery");
+      std::string cond = absl::StrCat("c.fts_all @@ lower($", n, ")::tsquery");
       if (!f.search_title) {
         absl::StrAppend(&cond, " AND c.fts_description @@ lower($", n,
                         ")::tsquery");
@@ -311,10 +311,10 @@ void OwnersClause(absl::Span<const std::string> owners, const char* column,
 absl::StatusOr<Case> PgTransaction::GetCase(std::string_view id) {
   Params p;
   p.Text(id);
-  PG_ASSIGN_OR_RETURN(
-      Result r, Q(absl::StrCat("SELECT ", kCaseColumns,
-                               " FROM cases c WHERE c.id = $1", Lock()),
-                  p, "get case"));
+  PG_ASSIGN_OR_RETURN(Result r,
+                      Q(absl::StrCat("SELECT ", kCaseColumns,
+                                     " FROM cases c WHERE c.id = $1", Lock()),
+                        p, "get case"));
   if (r.rows() == 0) {
     return absl::NotFoundError(absl::StrCat("case ", AV(id), " not found"));
   }

@@ -167,8 +167,8 @@ bool Conn::Idle() const {
   return !Broken() && PQtransactionStatus(conn_) == PQTRANS_IDLE;
 }
 
-absl::StatusOr<Result> Conn::Query(const std::string& sql,
-                                   const Params& params, std::string_view op) {
+absl::StatusOr<Result> Conn::Query(const std::string& sql, const Params& params,
+                                   std::string_view op) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     if (prepared_.size() >= kMaxPrepared) return QueryOnce(sql, params, op);
@@ -193,8 +193,8 @@ absl::StatusOr<Result> Conn::Query(const std::string& sql,
     lengths.push_back(v ? static_cast<int>(v->size()) : 0);
   }
   Result r(PQexecPrepared(conn_, it->second.c_str(), params.size(),
-                          values.data(), lengths.data(),
-                          params.formats_.data(), /*resultFormat=*/0));
+                          values.data(), lengths.data(), params.formats_.data(),
+                          /*resultFormat=*/0));
   ExecStatusType st = PQresultStatus(r.raw_for_error());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
     return PgError(conn_, r.raw_for_error(), op);

@@ -126,8 +126,8 @@ class Conn {
   absl::StatusOr<Result> Query(const std::string& sql, const Params& params,
                                std::string_view op);
   // Runs `sql` once without preparing it (dynamic or one-off statements).
-  absl::StatusOr<Result> QueryOnce(const std::string& sql,
-                                   const Params& params, std::string_view op);
+  absl::StatusOr<Result> QueryOnce(const std::string& sql, const Params& params,
+                                   std::string_view op);
   // Runs a parameterless script (may hold several statements).
   absl::Status Exec(const std::string& sql, std::string_view op);
 

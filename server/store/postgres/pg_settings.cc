@@ -138,9 +138,9 @@ absl::Status PgTransaction::InsertConfiguration(Configuration& c) {
                   "VALUES ($1, $2, 1, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
                   p, "insert configuration"));
   if (r.Affected() == 0) {
-    return absl::AlreadyExistsError(absl::StrCat(
-        "configuration ", c.id, " or one for owner ", c.owner,
-        " already exists"));
+    return absl::AlreadyExistsError(absl::StrCat("configuration ", c.id,
+                                                 " or one for owner ", c.owner,
+                                                 " already exists"));
   }
   c.version = 1;
   return absl::OkStatus();
@@ -171,8 +171,8 @@ absl::Status PgTransaction::UpdateConfiguration(Configuration& c) {
 absl::Status PgTransaction::DeleteConfiguration(std::string_view id) {
   Params p;
   p.Text(id);
-  PG_ASSIGN_OR_RETURN(Result r, Q("DELETE FROM configurations WHERE id = $1",
-                                  p, "delete configuration"));
+  PG_ASSIGN_OR_RETURN(Result r, Q("DELETE FROM configurations WHERE id = $1", p,
+                                  "delete configuration"));
   if (r.Affected() == 0) {
     return absl::NotFoundError(
         absl::StrCat("configuration ", AV(id), " not found"));
@@ -185,10 +185,10 @@ absl::Status PgTransaction::DeleteConfiguration(std::string_view id) {
 absl::StatusOr<Connector> PgTransaction::GetConnector(std::string_view id) {
   Params p;
   p.Text(id);
-  PG_ASSIGN_OR_RETURN(
-      Result r, Q(absl::StrCat("SELECT ", kConnectorColumns,
-                               " FROM connectors WHERE id = $1"),
-                  p, "get connector"));
+  PG_ASSIGN_OR_RETURN(Result r,
+                      Q(absl::StrCat("SELECT ", kConnectorColumns,
+                                     " FROM connectors WHERE id = $1"),
+                        p, "get connector"));
   if (r.rows() == 0) {
     return absl::NotFoundError(
         absl::StrCat("connector ", AV(id), " not found"));
@@ -245,11 +245,10 @@ absl::Status PgTransaction::UpdateConnector(const Connector& c) {
       .Time(c.updated_at)
       .Text(c.id);
   PG_ASSIGN_OR_RETURN(
-      Result r,
-      Q("UPDATE connectors SET connector_type_id = $1, name = $2, "
-        "config = $3, sealed_secrets = $4, is_missing_secrets = $5, "
-        "created_at = $6, updated_at = $7 WHERE id = $8",
-        p, "update connector"));
+      Result r, Q("UPDATE connectors SET connector_type_id = $1, name = $2, "
+                  "config = $3, sealed_secrets = $4, is_missing_secrets = $5, "
+                  "created_at = $6, updated_at = $7 WHERE id = $8",
+                  p, "update connector"));
   if (r.Affected() == 0) {
     return absl::NotFoundError(absl::StrCat("connector ", c.id, " not found"));
   }
@@ -286,14 +285,14 @@ absl::StatusOr<std::optional<CachedToken>> PgTransaction::GetCachedToken(
     std::string_view connector_id, std::string_view key) {
   Params p;
   p.Text(connector_id).Text(key);
-  PG_ASSIGN_OR_RETURN(
-      Result r, Q("SELECT sealed_token, expires_at FROM cached_tokens "
-                  "WHERE connector_id = $1 AND key = $2",
-                  p, "get cached token"));
+  PG_ASSIGN_OR_RETURN(Result r,
+                      Q("SELECT sealed_token, expires_at FROM cached_tokens "
+                        "WHERE connector_id = $1 AND key = $2",
+                        p, "get cached token"));
   if (r.rows() == 0) return std::optional<CachedToken>();
-  return std::optional<CachedToken>(
-      CachedToken{std::string(connector_id), std::string(key), r.Bytes(0, 0),
-                  r.Time(0, 1)});
+  return std::optional<CachedToken>(CachedToken{std::string(connector_id),
+                                                std::string(key), r.Bytes(0, 0),
+                                                r.Time(0, 1)});
 }
 
 absl::Status PgTransaction::PutCachedToken(const CachedToken& token) {

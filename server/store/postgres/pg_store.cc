@@ -153,21 +153,19 @@ absl::Status PgStore::Migrate() {
   PG_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, pool_.OpenExtra());
   // Migrations may take longer than ordinary statements.
   PG_RETURN_IF_ERROR(conn->Exec("SET statement_timeout = 0", "set timeout"));
-  PG_RETURN_IF_ERROR(
-      conn->Exec(absl::StrCat("SELECT pg_advisory_lock(", kMigrationLockKey,
-                              ")"),
-                 "take migration lock"));
+  PG_RETURN_IF_ERROR(conn->Exec(
+      absl::StrCat("SELECT pg_advisory_lock(", kMigrationLockKey, ")"),
+      "take migration lock"));
   absl::Status status = [&]() -> absl::Status {
-    PG_RETURN_IF_ERROR(conn->Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "version bigint PRIMARY KEY, description text NOT NULL, "
-        "applied_at bigint NOT NULL)",
-        "create schema_migrations"));
-    PG_ASSIGN_OR_RETURN(
-        Result r,
-        conn->QueryOnce("SELECT coalesce(max(version), 0) FROM "
-                        "schema_migrations",
-                        Params(), "read schema version"));
+    PG_RETURN_IF_ERROR(
+        conn->Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   "version bigint PRIMARY KEY, description text NOT NULL, "
+                   "applied_at bigint NOT NULL)",
+                   "create schema_migrations"));
+    PG_ASSIGN_OR_RETURN(Result r,
+                        conn->QueryOnce("SELECT coalesce(max(version), 0) FROM "
+                                        "schema_migrations",
+                                        Params(), "read schema version"));
     const int64_t current = r.Int(0, 0);
     for (size_t i = 0; i < kMigrationCount; ++i) {
       const Migration& m = kMigrations[i];
