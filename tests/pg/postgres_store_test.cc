@@ -260,6 +260,71 @@ TEST(PostgresStoreTest, ConcurrentAttachmentsKeepTotals) {
   EXPECT_EQ(got->total_comment, kThreads);
 }
 
+// A statement that failed leaves the transaction unusable; Commit says so
+// instead of reporting the rollback PostgreSQL does as success.
+TEST(PostgresStoreTest, CommitAfterFailedStatementIsAbortedAndWritesNothing) {
+  auto dsn = CreateTestDatabase("failed_stmt");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  auto store = OpenDsn(*dsn);
+  ASSERT_TRUE(store.ok()) << store.status();
+  {
+    auto tx = (*store)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    Case good = MakeCase("good");
+    ASSERT_TRUE((*tx)->InsertCase(good).ok());
+    Case bad = MakeCase("bad");
+    bad.title = "\xff\xfe not UTF-8";  // refused by the server
+    EXPECT_FALSE((*tx)->InsertCase(bad).ok());
+    EXPECT_TRUE(absl::IsAborted((*tx)->Commit()));
+  }
+  auto rtx = (*store)->BeginRead();
+  ASSERT_TRUE(rtx.ok());
+  EXPECT_TRUE(absl::IsNotFound((*rtx)->GetCase("good").status()));
+}
+
+// Pooled connections killed by the server (as by a restart or failover) are
+// replaced: the next transaction still starts.
+TEST(PostgresStoreTest, KilledPooledConnectionsAreReplaced) {
+  auto dsn = CreateTestDatabase("killed");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  auto store = OpenDsn(*dsn, 2);
+  ASSERT_TRUE(store.ok()) << store.status();
+  {
+    auto tx = (*store)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    Case c = MakeCase("c1");
+    ASSERT_TRUE((*tx)->InsertCase(c).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  ASSERT_TRUE(::casebridge::testing::ExecSql(
+                  *dsn,
+                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                  "WHERE datname = current_database() AND pid <> "
+                  "pg_backend_pid()")
+                  .ok());
+  auto rtx = (*store)->BeginRead();
+  ASSERT_TRUE(rtx.ok()) << rtx.status();
+  auto got = (*rtx)->GetCase("c1");
+  EXPECT_TRUE(got.ok()) << got.status();
+}
+
+// PostgreSQL text cannot hold NUL; such a value is refused before it is
+// sent (libpq would cut it short) and the transaction stays usable.
+TEST(PostgresStoreTest, NulInTextIsInvalidArgument) {
+  auto dsn = CreateTestDatabase("nul");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  auto store = OpenDsn(*dsn);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto tx = (*store)->BeginWrite();
+  ASSERT_TRUE(tx.ok());
+  Case bad = MakeCase("bad");
+  bad.title = std::string("nul\0byte", 8);
+  EXPECT_TRUE(absl::IsInvalidArgument((*tx)->InsertCase(bad)));
+  Case good = MakeCase("good");
+  EXPECT_TRUE((*tx)->InsertCase(good).ok());
+  EXPECT_TRUE((*tx)->Commit().ok());
+}
+
 TEST(PostgresStoreTest, UnreachableServerIsUnavailable) {
   auto store = OpenDsn(
       "host=/nonexistent-casebridge-socket-dir port=5432 user=postgres "

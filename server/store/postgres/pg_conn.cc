@@ -86,6 +86,17 @@ Params& Params::IntArray(const std::vector<int64_t>& values) {
   return Text(lit);
 }
 
+absl::Status Params::CheckText(std::string_view op) const {
+  for (size_t i = 0; i < values_.size(); ++i) {
+    if (formats_[i] == 0 && values_[i] &&
+        values_[i]->find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "postgres store: ", AV(op), ": text holds a NUL character"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 int64_t Result::Int(int row, int col) const {
   int64_t v = 0;
   if (!absl::SimpleAtoi(AV(View(row, col)), &v)) return 0;
@@ -169,6 +180,7 @@ bool Conn::Idle() const {
 
 absl::StatusOr<Result> Conn::Query(const std::string& sql, const Params& params,
                                    std::string_view op) {
+  PG_RETURN_IF_ERROR(params.CheckText(op));
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     if (prepared_.size() >= kMaxPrepared) return QueryOnce(sql, params, op);
@@ -205,6 +217,7 @@ absl::StatusOr<Result> Conn::Query(const std::string& sql, const Params& params,
 absl::StatusOr<Result> Conn::QueryOnce(const std::string& sql,
                                        const Params& params,
                                        std::string_view op) {
+  PG_RETURN_IF_ERROR(params.CheckText(op));
   std::vector<const char*> values;
   std::vector<int> lengths;
   std::vector<Oid> types;

@@ -59,6 +59,9 @@ class Params {
   int size() const { return static_cast<int>(values_.size()); }
   // Position ($n) the next parameter will get.
   int next() const { return size() + 1; }
+  // InvalidArgument when a text parameter holds a NUL, which PostgreSQL
+  // text cannot (libpq would silently cut the value there).
+  absl::Status CheckText(std::string_view op) const;
 
  private:
   friend class Conn;

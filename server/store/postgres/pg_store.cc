@@ -81,12 +81,15 @@ absl::Status PgTransaction::Commit() {
         "postgres store: commit: transaction already finished");
   }
   done_ = true;
-  absl::Status status = conn_->Exec("COMMIT", "commit");
-  if (status.ok() && !conn_->Idle() && !conn_->Broken()) {
-    // COMMIT of a failed transaction reports success but rolls back.
+  if (PQtransactionStatus(conn_->raw()) == PQTRANS_INERROR) {
+    // A statement failed earlier; PostgreSQL would turn COMMIT into
+    // ROLLBACK and still report success.
     conn_->Exec("ROLLBACK", "roll back").IgnoreError();
+    return absl::AbortedError(
+        "postgres store: commit: a statement of the transaction failed; "
+        "rolled back");
   }
-  return status;
+  return conn_->Exec("COMMIT", "commit");
 }
 
 absl::StatusOr<Result> PgTransaction::Q(const std::string& sql,
@@ -133,14 +136,19 @@ class PgStore : public Store {
  private:
   absl::StatusOr<std::unique_ptr<Transaction>> Begin(const char* sql,
                                                      bool write) {
-    PG_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, pool_.Acquire());
-    absl::Status status = conn->Exec(sql, "begin transaction");
-    if (!status.ok()) {
+    // A pooled connection may have died with the server (a restart or
+    // failover); BEGIN then fails on it and one fresh connection is tried.
+    for (int attempt = 0;; ++attempt) {
+      PG_ASSIGN_OR_RETURN(std::unique_ptr<Conn> conn, pool_.Acquire());
+      absl::Status status = conn->Exec(sql, "begin transaction");
+      if (status.ok()) {
+        return std::unique_ptr<Transaction>(
+            new PgTransaction(&pool_, std::move(conn), write));
+      }
+      const bool broken = conn->Broken();
       pool_.Release(std::move(conn));
-      return status;
+      if (!broken || attempt > 0) return status;
     }
-    return std::unique_ptr<Transaction>(
-        new PgTransaction(&pool_, std::move(conn), write));
   }
 
   ConnPool pool_;
