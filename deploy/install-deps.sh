@@ -17,7 +17,7 @@ debian_packages=(
   libtcmalloc-minimal4
   # tests
   libgtest-dev libgmock-dev libcpp-httplib-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-yaml
   postgresql
   openssl ca-certificates procps
 )

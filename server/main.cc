@@ -25,7 +25,8 @@
 #include "server/http/http_client.h"
 #include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
-#include "server/store/sqlite/sqlite_store.h"
+#include "server/api/health_probe.h"
+#include "server/store/store_factory.h"
 #include "server/util/log.h"
 
 namespace {
@@ -42,6 +43,7 @@ void PrintUsage() {
       "usage: casebridge-server [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
       "                         [--plugin-dir DIR]... [--log-level LEVEL]\n"
       "       casebridge-server --check-config FILE\n"
+      "       casebridge-server --health-probe HOST:PORT\n"
       "       casebridge-server --version\n");
 }
 
@@ -162,6 +164,10 @@ absl::StatusOr<casebridge::http::HttpClientOptions> HttpOptionsFrom(
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Container health checks: exit 0 when the server at ADDR is SERVING.
+  if (argc == 3 && std::string(argv[1]) == "--health-probe") {
+    return casebridge::api::RunHealthProbe(argv[2]);
+  }
   using namespace casebridge;
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex (gRPC
   // takes several per call) would maintain a lock-order graph; that is a
@@ -209,17 +215,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (config.store != "sqlite") {
-    log::Error("main", "store \"", config.store,
-               "\" is not available in this build; use store: sqlite");
-    return 1;
-  }
-  store::SqliteStoreOptions store_options;
-  store_options.path = config.SqlitePath();
-  auto store_or = store::OpenSqliteStore(store_options);
+  auto store_or = store::OpenConfiguredStore(config);
   if (!store_or.ok()) {
-    log::Error("main", "cannot open the SQLite store at ", store_options.path,
-               ": ", store_or.status().message());
+    log::Error("main", store_or.status().message());
     return 1;
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);

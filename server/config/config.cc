@@ -276,6 +276,23 @@ void ReadHttp(const YAML::Node& node, HttpConfig* out, Problems& problems) {
   }
 }
 
+void ReadPostgres(const YAML::Node& node, PostgresConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'postgres' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "postgres." + key;
+    const YAML::Node& value = entry.second;
+    if (key == "dsn") ReadScalar(value, path, &out->dsn, problems);
+    else if (key == "pool_size") ReadScalar(value, path, &out->pool_size, problems);
+    else if (key == "acquire_timeout_ms") ReadScalar(value, path, &out->acquire_timeout_ms, problems);
+    else if (key == "statement_timeout_ms") ReadScalar(value, path, &out->statement_timeout_ms, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
 bool IsVerificationMode(const std::string& mode) {
   return mode == "none" || mode == "certificate" || mode == "full";
 }
@@ -357,7 +374,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     else if (key == "data_dir") ReadScalar(value, key, &config.data_dir, problems);
     else if (key == "store") ReadScalar(value, key, &config.store, problems);
     else if (key == "sqlite_path") ReadScalar(value, key, &config.sqlite_path, problems);
-    else if (key == "postgres_dsn") ReadScalar(value, key, &config.postgres_dsn, problems);
+    else if (key == "postgres_dsn") ReadScalar(value, key, &config.postgres.dsn, problems);
+    else if (key == "postgres") ReadPostgres(value, &config.postgres, problems);
     else if (key == "plugin_dirs") ReadStringList(value, key, &config.plugin_dirs, problems);
     else if (key == "log_level") ReadScalar(value, key, &config.log_level, problems);
     else if (key == "default_principal") ReadPrincipal(value, &config.default_principal, problems);
@@ -381,7 +399,7 @@ absl::Status ApplyEnvironment(Config& config) {
   if (const char* v = env("CASEBRIDGE_DATA_DIR")) config.data_dir = v;
   if (const char* v = env("CASEBRIDGE_STORE")) config.store = v;
   if (const char* v = env("CASEBRIDGE_SQLITE_PATH")) config.sqlite_path = v;
-  if (const char* v = env("CASEBRIDGE_POSTGRES_DSN")) config.postgres_dsn = v;
+  if (const char* v = env("CASEBRIDGE_POSTGRES_DSN")) config.postgres.dsn = v;
   if (const char* v = env("CASEBRIDGE_PLUGIN_DIRS")) {
     config.plugin_dirs = absl::StrSplit(v, ':', absl::SkipEmpty());
   }
@@ -394,8 +412,15 @@ absl::Status Validate(const Config& config) {
   if (config.store != "sqlite" && config.store != "postgres") {
     problems.push_back(absl::StrCat("store must be 'sqlite' or 'postgres', not '", config.store, "'"));
   }
-  if (config.store == "postgres" && config.postgres_dsn.empty()) {
-    problems.push_back("store 'postgres' needs postgres_dsn");
+  if (config.store == "postgres" && config.postgres.dsn.empty()) {
+    problems.push_back("store 'postgres' needs postgres.dsn (or CASEBRIDGE_POSTGRES_DSN)");
+  }
+  if (config.postgres.pool_size < 1 || config.postgres.pool_size > 1000) {
+    problems.push_back("postgres.pool_size must be between 1 and 1000");
+  }
+  if (config.postgres.acquire_timeout_ms < 1) problems.push_back("postgres.acquire_timeout_ms must be positive");
+  if (config.postgres.statement_timeout_ms < 0) {
+    problems.push_back("postgres.statement_timeout_ms must not be negative");
   }
   if (config.listen_address.rfind(':') == std::string::npos) {
     problems.push_back(absl::StrCat("listen must be host:port, not '", config.listen_address, "'"));

@@ -94,6 +94,15 @@ struct EncryptionKeys {
   std::vector<std::string> old_keys;
 };
 
+// store: postgres. The DSN may hold a password: prefer the
+// CASEBRIDGE_POSTGRES_DSN environment variable to the file.
+struct PostgresConfig {
+  std::string dsn;  // libpq connection string or postgresql:// URI
+  int pool_size = 16;  // most connections per process
+  int acquire_timeout_ms = 5000;  // wait for a pooled connection
+  int statement_timeout_ms = 30000;  // per statement; 0 = none
+};
+
 struct Config {
   // gRPC listen address, host:port.
   std::string listen_address = "127.0.0.1:50051";
@@ -103,8 +112,9 @@ struct Config {
   std::string store = "sqlite";
   // SQLite database file; <data_dir>/casebridge.db when empty.
   std::string sqlite_path;
-  // libpq connection string for store: postgres.
-  std::string postgres_dsn;
+  // store: postgres settings ("postgres:" section; the top-level
+  // "postgres_dsn" key is an alias of postgres.dsn).
+  PostgresConfig postgres;
   // Directories scanned for plugin .so files at start-up.
   std::vector<std::string> plugin_dirs;
   std::string log_level = "info";

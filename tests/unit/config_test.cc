@@ -111,6 +111,40 @@ TEST_F(ConfigTest, ValidateChecksVerificationModes) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("http.verification_mode"));
 }
 
+TEST_F(ConfigTest, PostgresSectionAndDsnFromEnvironment) {
+  auto config = LoadConfigFile(Write("c.yaml", R"(
+store: postgres
+postgres:
+  dsn: "host=db dbname=casebridge"
+  pool_size: 4
+  acquire_timeout_ms: 250
+  statement_timeout_ms: 0
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->store, "postgres");
+  EXPECT_EQ(config->postgres.dsn, "host=db dbname=casebridge");
+  EXPECT_EQ(config->postgres.pool_size, 4);
+  EXPECT_EQ(config->postgres.acquire_timeout_ms, 250);
+  EXPECT_EQ(config->postgres.statement_timeout_ms, 0);
+  EXPECT_TRUE(Validate(*config).ok());
+
+  setenv("CASEBRIDGE_POSTGRES_DSN", "host=/run/pg dbname=cb", 1);
+  ASSERT_TRUE(ApplyEnvironment(*config).ok());
+  unsetenv("CASEBRIDGE_POSTGRES_DSN");
+  EXPECT_EQ(config->postgres.dsn, "host=/run/pg dbname=cb");
+
+  config->postgres.dsn.clear();
+  config->postgres.pool_size = 0;
+  absl::Status s = Validate(*config);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("postgres.dsn"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("postgres.pool_size"));
+
+  auto bad = LoadConfigFile(Write("bad.yaml", "postgres: {dns: x}\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("unknown key 'postgres.dns'"));
+}
+
 TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
   Config config;
   auto none = ResolveEncryptionKeys(config);
