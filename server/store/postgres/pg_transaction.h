@@ -117,6 +117,27 @@ class PgTransaction : public Transaction {
   absl::Status PutCachedToken(const CachedToken& token) override;
   absl::Status DeleteCachedTokens(std::string_view connector_id) override;
 
+  // Push jobs (pg_push.cc).
+  absl::Status InsertPushJob(const PushJob& job) override;
+  absl::StatusOr<PushJob> GetPushJob(std::string_view id) override;
+  absl::Status UpdatePushJob(const PushJob& job,
+                             std::string_view expected_lease_owner) override;
+  absl::StatusOr<PushJobPage> FindPushJobs(const PushJobQuery& query) override;
+  absl::StatusOr<std::vector<PushJob>> ClaimPushJobs(std::string_view owner,
+                                                     absl::Time now,
+                                                     absl::Time lease_until,
+                                                     int limit) override;
+  absl::Status RenewPushJobLease(std::string_view id, std::string_view owner,
+                                 absl::Time lease_until) override;
+  absl::StatusOr<std::optional<absl::Time>> NextPushJobDue() override;
+  absl::StatusOr<std::vector<PushJob>> LatestPushJobs(
+      std::string_view case_id) override;
+  absl::StatusOr<std::optional<PushRecord>> GetPushRecord(
+      std::string_view case_id, std::string_view connector_id) override;
+  absl::StatusOr<std::vector<PushRecord>> ListPushRecords(
+      std::string_view case_id) override;
+  absl::Status PutPushRecord(const PushRecord& record) override;
+
  private:
   // Runs a statement of this transaction (prepared and cached per
   // connection).
