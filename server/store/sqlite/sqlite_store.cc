@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics.h"
 #include "server/store/sqlite/sqlite_codec.h"
 #include "server/store/sqlite/sqlite_conn.h"
 #include "server/store/sqlite/sqlite_schema.h"
@@ -602,6 +603,7 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> BeginRead() override {
+    metrics::StoreOpTimer timer("begin_read");
     std::unique_ptr<Conn> conn;
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
@@ -637,6 +639,7 @@ class SqliteStore : public Store {
   // OK still means durable. Version checks stay valid: writers are
   // serialised on one connection and see the batch's earlier writes.
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
+    metrics::StoreOpTimer timer("begin_write");
     bool begin_batch = false;
     {
       std::unique_lock<std::mutex> lock(write_mu_);
@@ -836,6 +839,7 @@ void SqliteTransaction::RollBackSavepoint() {
 }
 
 absl::Status SqliteTransaction::Commit() {
+  metrics::StoreOpTimer timer(is_write() ? "commit_write" : "commit_read");
   if (is_write()) {
     absl::Status status;
     {
