@@ -249,6 +249,22 @@ INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES
   ('case_tags', 'case_tags_page', '2000000 20000 5000 1700 2 1');
 ANALYZE sqlite_schema;
 )sql"},
+    {7, "case events for WatchCases", R"sql(
+CREATE TABLE case_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  type INTEGER NOT NULL,
+  case_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  case_version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX case_events_created ON case_events(created_at);
+CREATE TABLE case_events_pruned (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  through_seq INTEGER NOT NULL
+);
+INSERT INTO case_events_pruned(id, through_seq) VALUES (1, 0);
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
