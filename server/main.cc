@@ -18,7 +18,13 @@
 #include "server/api/connector_service.h"
 #include "server/cases/case_manager.h"
 #include "server/cases/push_runtime.h"
+
+#include "casebridge/plugin_abi.h"
+#include "server/api/rpc_observer.h"
 #include "server/config/config.h"
+#include "server/config/config_check.h"
+#include "server/metrics/metrics.h"
+#include "server/metrics/metrics_server.h"
 #include "server/connectors/connector_manager.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
@@ -185,17 +191,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags.version) {
-    std::printf("casebridge-server %s\napi %s\n", kServerVersion, kApiVersion);
+    std::printf("casebridge-server %s\napi %s\nplugin abi %d.%d\n", kServerVersion,
+                kApiVersion, CBP_ABI_VERSION_MAJOR, CBP_ABI_VERSION_MINOR);
     return 0;
   }
   if (!flags.check_config_path.empty()) {
-    auto config = BuildConfig(flags.check_config_path, flags);
-    if (!config.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
-      return 1;
-    }
-    std::printf("config %s is valid\n", flags.check_config_path.c_str());
-    return 0;
+    return config::RunCheckConfig(flags.check_config_path);
   }
 
   auto config_or = BuildConfig(flags.config_path, flags);
@@ -207,6 +208,14 @@ int main(int argc, char** argv) {
   log::Level level = log::Level::kInfo;
   log::ParseLevel(config.log_level, &level);
   log::SetLevel(level);
+
+  metrics::SetBuildInfo(kServerVersion, kApiVersion,
+                        absl::StrCat(CBP_ABI_VERSION_MAJOR, ".", CBP_ABI_VERSION_MINOR));
+  auto metrics_server = metrics::MetricsServer::Start(config.metrics.listen);
+  if (!metrics_server.ok()) {
+    log::Error("main", metrics_server.status().message());
+    return 1;
+  }
 
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
@@ -318,6 +327,7 @@ int main(int argc, char** argv) {
   using SyncOption = grpc::ServerBuilder::SyncServerOption;
   builder.SetSyncServerOption(SyncOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(SyncOption::MAX_POLLERS, 64);
+  api::InstallRpcObserver(builder, config);
   builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

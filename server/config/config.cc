@@ -21,6 +21,7 @@ namespace {
 class Problems {
  public:
   void Add(std::string problem) { problems_.push_back(std::move(problem)); }
+  const std::vector<std::string>& list() const { return problems_; }
   absl::Status ToStatus(const std::string& path) const {
     if (problems_.empty()) return absl::OkStatus();
     return absl::InvalidArgumentError(
@@ -293,6 +294,34 @@ void ReadPostgres(const YAML::Node& node, PostgresConfig* out, Problems& problem
   }
 }
 
+void ReadMetrics(const YAML::Node& node, MetricsConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'metrics' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "metrics." + key;
+    if (key == "listen") ReadScalar(entry.second, path, &out->listen, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
+void ReadWatch(const YAML::Node& node, WatchConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'watch' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "watch." + key;
+    if (key == "retention_hours") ReadScalar(entry.second, path, &out->retention_hours, problems);
+    else if (key == "poll_interval_ms") ReadScalar(entry.second, path, &out->poll_interval_ms, problems);
+    else if (key == "max_streams") ReadScalar(entry.second, path, &out->max_streams, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
 bool IsVerificationMode(const std::string& mode) {
   return mode == "none" || mode == "certificate" || mode == "full";
 }
@@ -355,6 +384,18 @@ std::string Config::SqlitePath() const {
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  Config config;
+  std::vector<std::string> problems;
+  if (absl::Status s = LoadConfigFileCollecting(path, &config, &problems); !s.ok()) return s;
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config ", path, ": ", absl::StrJoin(problems, "; ")));
+  }
+  return config;
+}
+
+absl::Status LoadConfigFileCollecting(const std::string& path, Config* config,
+                                      std::vector<std::string>* problems_out) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -363,31 +404,33 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config ", path, " is not valid YAML: ", e.what()));
   }
-  Config config;
-  if (root.IsNull()) return config;
+  if (root.IsNull()) return absl::OkStatus();
   if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat("config ", path, " must be a YAML map"));
   Problems problems;
   for (const auto& entry : root) {
     const std::string key = entry.first.as<std::string>();
     const YAML::Node& value = entry.second;
-    if (key == "listen") ReadScalar(value, key, &config.listen_address, problems);
-    else if (key == "data_dir") ReadScalar(value, key, &config.data_dir, problems);
-    else if (key == "store") ReadScalar(value, key, &config.store, problems);
-    else if (key == "sqlite_path") ReadScalar(value, key, &config.sqlite_path, problems);
-    else if (key == "postgres_dsn") ReadScalar(value, key, &config.postgres.dsn, problems);
-    else if (key == "postgres") ReadPostgres(value, &config.postgres, problems);
-    else if (key == "plugin_dirs") ReadStringList(value, key, &config.plugin_dirs, problems);
-    else if (key == "log_level") ReadScalar(value, key, &config.log_level, problems);
-    else if (key == "default_principal") ReadPrincipal(value, &config.default_principal, problems);
-    else if (key == "max_request_bytes") ReadScalar(value, key, &config.max_request_bytes, problems);
-    else if (key == "server_threads") ReadScalar(value, key, &config.server_threads, problems);
-    else if (key == "connectors") ReadConnectors(value, &config.connectors, problems);
-    else if (key == "http") ReadHttp(value, &config.http, problems);
-    else if (key == "jobs") ReadJobs(value, &config.jobs, problems);
+    if (key == "listen") ReadScalar(value, key, &config->listen_address, problems);
+    else if (key == "data_dir") ReadScalar(value, key, &config->data_dir, problems);
+    else if (key == "store") ReadScalar(value, key, &config->store, problems);
+    else if (key == "sqlite_path") ReadScalar(value, key, &config->sqlite_path, problems);
+    else if (key == "postgres_dsn") ReadScalar(value, key, &config->postgres.dsn, problems);
+    else if (key == "postgres") ReadPostgres(value, &config->postgres, problems);
+    else if (key == "plugin_dirs") ReadStringList(value, key, &config->plugin_dirs, problems);
+    else if (key == "log_level") ReadScalar(value, key, &config->log_level, problems);
+    else if (key == "default_principal") ReadPrincipal(value, &config->default_principal, problems);
+    else if (key == "max_request_bytes") ReadScalar(value, key, &config->max_request_bytes, problems);
+    else if (key == "server_threads") ReadScalar(value, key, &config->server_threads, problems);
+    else if (key == "connectors") ReadConnectors(value, &config->connectors, problems);
+    else if (key == "http") ReadHttp(value, &config->http, problems);
+    else if (key == "jobs") ReadJobs(value, &config->jobs, problems);
+    else if (key == "metrics") ReadMetrics(value, &config->metrics, problems);
+    else if (key == "watch") ReadWatch(value, &config->watch, problems);
+    else if (key == "log_requests") ReadScalar(value, key, &config->log_requests, problems);
     else problems.Add(absl::StrCat("unknown key '", key, "'"));
   }
-  if (absl::Status s = problems.ToStatus(path); !s.ok()) return s;
-  return config;
+  problems_out->insert(problems_out->end(), problems.list().begin(), problems.list().end());
+  return absl::OkStatus();
 }
 
 absl::Status ApplyEnvironment(Config& config) {
@@ -404,10 +447,17 @@ absl::Status ApplyEnvironment(Config& config) {
     config.plugin_dirs = absl::StrSplit(v, ':', absl::SkipEmpty());
   }
   if (const char* v = env("CASEBRIDGE_LOG_LEVEL")) config.log_level = v;
+  if (const char* v = env("CASEBRIDGE_METRICS_LISTEN")) config.metrics.listen = v;
   return absl::OkStatus();
 }
 
 absl::Status Validate(const Config& config) {
+  std::vector<std::string> problems = ValidationProblems(config);
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+  return absl::OkStatus();
+}
+
+std::vector<std::string> ValidationProblems(const Config& config) {
   std::vector<std::string> problems;
   if (config.store != "sqlite" && config.store != "postgres") {
     problems.push_back(absl::StrCat("store must be 'sqlite' or 'postgres', not '", config.store, "'"));
@@ -466,8 +516,16 @@ absl::Status Validate(const Config& config) {
                                       "].verification_mode must be none, certificate or full"));
     }
   }
-  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
-  return absl::OkStatus();
+  if (!config.metrics.listen.empty() && config.metrics.listen.rfind(':') == std::string::npos) {
+    problems.push_back(absl::StrCat("metrics.listen must be host:port, not '",
+                                    config.metrics.listen, "'"));
+  }
+  if (config.watch.retention_hours < 1) problems.push_back("watch.retention_hours must be positive");
+  if (config.watch.poll_interval_ms < 10) {
+    problems.push_back("watch.poll_interval_ms must be at least 10");
+  }
+  if (config.watch.max_streams < 1) problems.push_back("watch.max_streams must be positive");
+  return problems;
 }
 
 }  // namespace casebridge::config

@@ -88,6 +88,22 @@ struct JobsConfig {
   int64_t push_wait_ms = 60000;     // synchronous PushCase wait without a call deadline
 };
 
+// `metrics:` section: the Prometheus scrape endpoint.
+struct MetricsConfig {
+  // host:port of the HTTP server answering GET /metrics; empty = off.
+  std::string listen;
+};
+
+// `watch:` section: the WatchCases change feed.
+struct WatchConfig {
+  // Case events are kept this long; older resume tokens get OUT_OF_RANGE.
+  int64_t retention_hours = 168;
+  // How often open streams look for events committed by other replicas.
+  int64_t poll_interval_ms = 2000;
+  // Most WatchCases streams served at once; more get RESOURCE_EXHAUSTED.
+  int max_streams = 1000;
+};
+
 // The secrets keys, resolved from the environment and key files.
 struct EncryptionKeys {
   std::string primary;  // empty = none configured
@@ -118,6 +134,8 @@ struct Config {
   // Directories scanned for plugin .so files at start-up.
   std::vector<std::string> plugin_dirs;
   std::string log_level = "info";
+  // One JSON log line per RPC (request id, principal, method, duration, code).
+  bool log_requests = true;
   Principal default_principal;
   // Largest request the server accepts, in bytes.
   int64_t max_request_bytes = 4 * 1024 * 1024;
@@ -128,6 +146,9 @@ struct Config {
   HttpConfig http;
   JobsConfig jobs;
 
+  MetricsConfig metrics;
+  WatchConfig watch;
+
   // Resolved path of the SQLite file.
   std::string SqlitePath() const;
 };
@@ -135,6 +156,12 @@ struct Config {
 // Reads `path` (YAML). Unknown keys and wrong types are errors listing every
 // problem found.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+// Like LoadConfigFile, but reads into `config` whatever parses and appends
+// every problem found to `problems`. Errors only when the file cannot be
+// read or is not a YAML map.
+absl::Status LoadConfigFileCollecting(const std::string& path, Config* config,
+                                      std::vector<std::string>* problems);
 
 // Applies CASEBRIDGE_LISTEN, CASEBRIDGE_DATA_DIR, CASEBRIDGE_STORE,
 // CASEBRIDGE_SQLITE_PATH, CASEBRIDGE_POSTGRES_DSN, CASEBRIDGE_PLUGIN_DIRS
@@ -150,6 +177,8 @@ absl::StatusOr<EncryptionKeys> ResolveEncryptionKeys(const Config& config);
 
 // Checks values that no parser can: the store kind, address form, log level.
 absl::Status Validate(const Config& config);
+// Every problem Validate would report, one per entry.
+std::vector<std::string> ValidationProblems(const Config& config);
 
 }  // namespace casebridge::config
 

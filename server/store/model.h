@@ -190,6 +190,19 @@ struct Connector {
   absl::Time updated_at;
 };
 
+// One entry of the case change feed (WatchCases). Written in the same
+// transaction as the change it describes.
+enum class CaseEventType { kCreated = 1, kUpdated = 2, kCommented = 3, kPushed = 4, kDeleted = 5 };
+
+struct CaseEvent {
+  int64_t seq = 0;  // assigned by the store; increases with every event
+  CaseEventType type = CaseEventType::kUpdated;
+  std::string case_id;
+  std::string owner;
+  int64_t case_version = 0;  // the case's version after the change (0 once deleted)
+  absl::Time time;
+};
+
 // A token a plugin cached for a connector (e.g. an OAuth access token),
 // sealed like secrets.
 struct CachedToken {

@@ -218,6 +218,20 @@ class Transaction {
                                                                   std::string_view connector_id) = 0;
   virtual absl::StatusOr<std::vector<PushRecord>> ListPushRecords(std::string_view case_id) = 0;  // by connector id
   virtual absl::Status PutPushRecord(const PushRecord& record) = 0;  // insert or replace
+
+  // --- Case events (the WatchCases feed).
+  // Appends `event` and sets event.seq, greater than every seq assigned before.
+  virtual absl::Status InsertCaseEvent(CaseEvent& event) = 0;
+  // Up to `limit` events with seq > `after_seq`, by seq ascending.
+  virtual absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq, int limit) = 0;
+  // The highest seq assigned so far (0 when none).
+  virtual absl::StatusOr<int64_t> LatestCaseEventSeq() = 0;
+  // Deletes the events older than `before`; returns how many went. Remembers
+  // the highest seq deleted (CaseEventsPrunedThrough).
+  virtual absl::StatusOr<int64_t> PruneCaseEvents(absl::Time before) = 0;
+  // The highest seq ever pruned (0 when none): a feed resumed after a smaller
+  // seq has lost events.
+  virtual absl::StatusOr<int64_t> CaseEventsPrunedThrough() = 0;
 };
 
 class Store {

@@ -1583,4 +1583,109 @@ STORE_TEST(WriteBatchesAndTransactionsFromManyThreads) {
   EXPECT_EQ(Find(q).total, kThreads * kPerThread);
 }
 
+// The WatchCases feed: seqs increase, listing pages by seq, a rolled-back
+// event is never listed, pruning remembers how far it went, and the latest
+// seq survives pruning everything.
+STORE_TEST(CaseEvents) {
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(int64_t latest, tx->LatestCaseEventSeq());
+    EXPECT_EQ(latest, 0);
+    CB_ASSERT_OK_AND_ASSIGN(int64_t pruned, tx->CaseEventsPrunedThrough());
+    EXPECT_EQ(pruned, 0);
+  }
+  std::vector<int64_t> seqs;
+  Write([&](Transaction& tx) {
+    for (int i = 0; i < 3; ++i) {
+      CaseEvent e;
+      e.type = i == 0 ? CaseEventType::kCreated : CaseEventType::kCommented;
+      e.case_id = "case-a";
+      e.owner = "securitySolution";
+      e.case_version = i + 1;
+      e.time = At(10 + i);
+      CB_ASSERT_OK(tx.InsertCaseEvent(e));
+      seqs.push_back(e.seq);
+    }
+  });
+  ASSERT_EQ(seqs.size(), 3u);
+  EXPECT_LT(seqs[0], seqs[1]);
+  EXPECT_LT(seqs[1], seqs[2]);
+  {
+    // Not committed: never visible.
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginWrite());
+    CaseEvent e;
+    e.case_id = "case-rolled-back";
+    e.owner = "o";
+    e.time = At(12);
+    CB_ASSERT_OK(tx->InsertCaseEvent(e));
+  }
+  Write([&](Transaction& tx) {
+    CaseEvent e;
+    e.type = CaseEventType::kDeleted;
+    e.case_id = "case-b";
+    e.owner = "observability";
+    e.time = At(50);
+    CB_ASSERT_OK(tx.InsertCaseEvent(e));
+    EXPECT_GT(e.seq, seqs[2]);
+    seqs.push_back(e.seq);
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(std::vector<CaseEvent> all,
+                            tx->ListCaseEvents(0, 100));
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0].seq, seqs[0]);
+    EXPECT_EQ(all[0].type, CaseEventType::kCreated);
+    EXPECT_EQ(all[0].case_id, "case-a");
+    EXPECT_EQ(all[0].owner, "securitySolution");
+    EXPECT_EQ(all[0].case_version, 1);
+    EXPECT_EQ(all[0].time, At(10));
+    EXPECT_EQ(all[3].type, CaseEventType::kDeleted);
+    EXPECT_EQ(all[3].case_id, "case-b");
+    CB_ASSERT_OK_AND_ASSIGN(std::vector<CaseEvent> page,
+                            tx->ListCaseEvents(seqs[0], 2));
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].seq, seqs[1]);
+    EXPECT_EQ(page[1].seq, seqs[2]);
+    CB_ASSERT_OK_AND_ASSIGN(int64_t latest, tx->LatestCaseEventSeq());
+    EXPECT_EQ(latest, seqs[3]);
+  }
+  Write([&](Transaction& tx) {
+    CB_ASSERT_OK_AND_ASSIGN(int64_t deleted, tx.PruneCaseEvents(At(12)));
+    EXPECT_EQ(deleted, 2);
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(int64_t pruned, tx->CaseEventsPrunedThrough());
+    EXPECT_EQ(pruned, seqs[1]);
+    CB_ASSERT_OK_AND_ASSIGN(std::vector<CaseEvent> rest,
+                            tx->ListCaseEvents(0, 100));
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest[0].seq, seqs[2]);
+  }
+  Write([&](Transaction& tx) {
+    CB_ASSERT_OK_AND_ASSIGN(int64_t deleted, tx.PruneCaseEvents(At(1000)));
+    EXPECT_EQ(deleted, 2);
+    // Nothing left older than that: pruning again changes nothing.
+    CB_ASSERT_OK_AND_ASSIGN(deleted, tx.PruneCaseEvents(At(1000)));
+    EXPECT_EQ(deleted, 0);
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(int64_t pruned, tx->CaseEventsPrunedThrough());
+    EXPECT_EQ(pruned, seqs[3]);
+    CB_ASSERT_OK_AND_ASSIGN(int64_t latest, tx->LatestCaseEventSeq());
+    EXPECT_EQ(latest, seqs[3]);
+  }
+  // New events continue above everything seen before.
+  Write([&](Transaction& tx) {
+    CaseEvent e;
+    e.case_id = "case-c";
+    e.owner = "o";
+    e.time = At(2000);
+    CB_ASSERT_OK(tx.InsertCaseEvent(e));
+    EXPECT_GT(e.seq, seqs[3]);
+  });
+}
+
 }  // namespace casebridge::store::testing

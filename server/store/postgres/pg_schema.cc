@@ -120,6 +120,23 @@ CREATE TABLE cached_tokens (
   PRIMARY KEY (connector_id, key)
 );
 )sql"},
+    // 2 is reserved for push jobs.
+    {3, "case events for WatchCases", R"sql(
+CREATE TABLE case_events (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  type integer NOT NULL,
+  case_id text NOT NULL,
+  owner text NOT NULL,
+  case_version bigint NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX case_events_created ON case_events(created_at);
+CREATE TABLE case_events_pruned (
+  id integer PRIMARY KEY CHECK (id = 1),
+  through_seq bigint NOT NULL
+);
+INSERT INTO case_events_pruned(id, through_seq) VALUES (1, 0);
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

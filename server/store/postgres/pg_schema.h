@@ -20,6 +20,10 @@ extern const size_t kMigrationCount;
 
 // Key of the session-level advisory lock held while migrating.
 constexpr int64_t kMigrationLockKey = 0x636173656272;  // "casebr"
+// Transaction-level advisory lock held from a case event's insert to its
+// commit, so that events commit in seq order (a WatchCases reader that has
+// seen seq N never misses a later commit with a smaller seq).
+constexpr int64_t kCaseEventLockKey = 0x636173657674;  // "casevt"
 
 }  // namespace casebridge::store::pg
 

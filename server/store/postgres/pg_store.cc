@@ -1,6 +1,7 @@
 #include "server/store/postgres/pg_store.h"
 
 #include <chrono>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -170,14 +171,16 @@ absl::Status PgStore::Migrate() {
                    "version bigint PRIMARY KEY, description text NOT NULL, "
                    "applied_at bigint NOT NULL)",
                    "create schema_migrations"));
+    // Every missing version is applied, not only those above the highest
+    // recorded one: branches may land migrations out of numeric order.
     PG_ASSIGN_OR_RETURN(Result r,
-                        conn->QueryOnce("SELECT coalesce(max(version), 0) FROM "
-                                        "schema_migrations",
-                                        Params(), "read schema version"));
-    const int64_t current = r.Int(0, 0);
+                        conn->QueryOnce("SELECT version FROM schema_migrations",
+                                        Params(), "read schema versions"));
+    std::set<int64_t> applied;
+    for (int row = 0; row < r.rows(); ++row) applied.insert(r.Int(row, 0));
     for (size_t i = 0; i < kMigrationCount; ++i) {
       const Migration& m = kMigrations[i];
-      if (m.version <= current) continue;
+      if (applied.count(m.version) > 0) continue;
       absl::Status step = conn->Exec("BEGIN", "begin migration");
       if (step.ok()) step = conn->Exec(m.sql, "apply migration");
       if (step.ok()) {

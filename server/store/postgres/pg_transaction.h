@@ -138,6 +138,14 @@ class PgTransaction : public Transaction {
       std::string_view case_id) override;
   absl::Status PutPushRecord(const PushRecord& record) override;
 
+  // Case events (pg_events.cc).
+  absl::Status InsertCaseEvent(CaseEvent& event) override;
+  absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq,
+                                                        int limit) override;
+  absl::StatusOr<int64_t> LatestCaseEventSeq() override;
+  absl::StatusOr<int64_t> PruneCaseEvents(absl::Time before) override;
+  absl::StatusOr<int64_t> CaseEventsPrunedThrough() override;
+
  private:
   // Runs a statement of this transaction (prepared and cached per
   // connection).

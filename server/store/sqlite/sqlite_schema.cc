@@ -289,6 +289,22 @@ CREATE TABLE push_records (
 SELECT 1;
 )sql",
      RewriteJsonCaseDocs},
+    {7, "case events for WatchCases", R"sql(
+CREATE TABLE case_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  type INTEGER NOT NULL,
+  case_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  case_version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX case_events_created ON case_events(created_at);
+CREATE TABLE case_events_pruned (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  through_seq INTEGER NOT NULL
+);
+INSERT INTO case_events_pruned(id, through_seq) VALUES (1, 0);
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

@@ -4,12 +4,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics.h"
 #include "server/store/sqlite/case_doc.h"
 #include "server/store/sqlite/sqlite_codec.h"
 #include "server/store/sqlite/sqlite_conn.h"
@@ -607,6 +609,13 @@ class SqliteTransaction : public Transaction {
   // Undoes this write transaction's savepoint (the rest of the batch stays).
   void RollBackSavepoint();
 
+  absl::Status InsertCaseEvent(CaseEvent& event) override;
+  absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq,
+                                                        int limit) override;
+  absl::StatusOr<int64_t> LatestCaseEventSeq() override;
+  absl::StatusOr<int64_t> PruneCaseEvents(absl::Time before) override;
+  absl::StatusOr<int64_t> CaseEventsPrunedThrough() override;
+
  private:
   bool is_write() const { return reader_ == nullptr; }
   absl::StatusOr<Stmt> Prepare(std::string_view sql, const char* op) {
@@ -648,6 +657,7 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> BeginRead() override {
+    metrics::StoreOpTimer timer("begin_read");
     std::unique_ptr<Conn> conn;
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
@@ -683,6 +693,7 @@ class SqliteStore : public Store {
   // OK still means durable. Version checks stay valid: writers are
   // serialised on one connection and see the batch's earlier writes.
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
+    metrics::StoreOpTimer timer("begin_write");
     SQ_RETURN_IF_ERROR(AcquireWriter());
     absl::Status status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
     if (!status.ok()) {
@@ -872,18 +883,22 @@ absl::Status SqliteStore::Migrate() {
                           "version INTEGER PRIMARY KEY, description TEXT NOT "
                           "NULL, applied_at INTEGER NOT NULL)",
                           "create schema_migrations"));
-  int64_t current = 0;
+  // Every missing version is applied, not only those above the highest
+  // recorded one: branches may land migrations out of numeric order.
+  std::set<int64_t> applied;
   {
     SQ_ASSIGN_OR_RETURN(
-        Stmt s, writer_->Prepare("SELECT coalesce(max(version), 0) FROM "
-                                 "schema_migrations",
-                                 "read schema version"));
-    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (row) current = s.Int(0);
+        Stmt s, writer_->Prepare("SELECT version FROM schema_migrations",
+                                 "read schema versions"));
+    while (true) {
+      SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+      if (!row) break;
+      applied.insert(s.Int(0));
+    }
   }
   for (size_t i = 0; i < sqlite::kMigrationCount; ++i) {
     const sqlite::Migration& m = sqlite::kMigrations[i];
-    if (m.version <= current) continue;
+    if (applied.count(m.version) > 0) continue;
     SQ_RETURN_IF_ERROR(
         writer_->ExecScript("BEGIN IMMEDIATE", "begin migration"));
     absl::Status status = writer_->ExecScript(m.sql, "apply migration");
@@ -939,6 +954,7 @@ absl::Status SqliteTransaction::Commit() {
     return absl::FailedPreconditionError(
         "sqlite store: a write batch member cannot commit itself");
   }
+  metrics::StoreOpTimer timer(is_write() ? "commit_write" : "commit_read");
   if (is_write()) {
     absl::Status status;
     {
@@ -2227,6 +2243,90 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   auto store = std::make_unique<SqliteStore>(options);
   SQ_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+// --- Case events.
+
+absl::Status SqliteTransaction::InsertCaseEvent(CaseEvent& event) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("INSERT INTO case_events(type, case_id, owner, "
+                      "case_version, created_at) VALUES (?, ?, ?, ?, ?)",
+                      "insert case event"));
+  SQ_RETURN_IF_ERROR(s.BindInt(static_cast<int64_t>(event.type))
+                         .BindText(event.case_id)
+                         .BindText(event.owner)
+                         .BindInt(event.case_version)
+                         .BindTime(event.time)
+                         .Run());
+  event.seq = sqlite3_last_insert_rowid(conn_->db());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CaseEvent>> SqliteTransaction::ListCaseEvents(
+    int64_t after_seq, int limit) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT seq, type, case_id, owner, case_version, "
+                      "created_at FROM case_events WHERE seq > ? "
+                      "ORDER BY seq LIMIT ?",
+                      "list case events"));
+  s.BindInt(after_seq).BindInt(limit);
+  std::vector<CaseEvent> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    CaseEvent e;
+    e.seq = s.Int(0);
+    e.type = static_cast<CaseEventType>(s.Int(1));
+    e.case_id = s.Str(2);
+    e.owner = s.Str(3);
+    e.case_version = s.Int(4);
+    e.time = absl::FromUnixMicros(s.Int(5));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::LatestCaseEventSeq() {
+  // AUTOINCREMENT keeps the highest seq ever used, even after pruning.
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT max(coalesce((SELECT max(seq) FROM case_events), 0), "
+                      "coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+                      "'case_events'), 0))",
+                      "latest case event"));
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row ? s.Int(0) : 0;
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::PruneCaseEvents(absl::Time before) {
+  int64_t through = 0;
+  {
+    SQ_ASSIGN_OR_RETURN(
+        Stmt s, Prepare("SELECT coalesce(max(seq), 0) FROM case_events "
+                        "WHERE created_at < ?",
+                        "find prunable case events"));
+    s.BindTime(before);
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (row) through = s.Int(0);
+  }
+  if (through == 0) return 0;
+  SQ_ASSIGN_OR_RETURN(Stmt del, Prepare("DELETE FROM case_events WHERE seq <= ?",
+                                        "prune case events"));
+  SQ_RETURN_IF_ERROR(del.BindInt(through).Run());
+  const int64_t deleted = sqlite3_changes(conn_->db());
+  SQ_ASSIGN_OR_RETURN(
+      Stmt mark, Prepare("UPDATE case_events_pruned SET through_seq = "
+                         "max(through_seq, ?) WHERE id = 1",
+                         "record pruned case events"));
+  SQ_RETURN_IF_ERROR(mark.BindInt(through).Run());
+  return deleted;
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::CaseEventsPrunedThrough() {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT through_seq FROM case_events_pruned WHERE id = 1",
+                      "read pruned case events"));
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row ? s.Int(0) : 0;
 }
 
 }  // namespace casebridge::store
