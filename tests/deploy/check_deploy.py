@@ -51,6 +51,10 @@ def check_config(server, text, where, env_extra, expect_ok=True):
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
         env = {k: v for k, v in os.environ.items() if not k.startswith("CASEBRIDGE_")}
+        # The plugin directory named in a deployment exists only in the
+        # image; an empty directory stands in for it here (--check-config
+        # checks that plugin directories exist).
+        env["CASEBRIDGE_PLUGIN_DIRS"] = tmp
         env.update(env_extra)
         r = subprocess.run([server, "--check-config", path], env=env,
                            capture_output=True, text=True, timeout=60)

@@ -739,9 +739,14 @@ class SqliteStore : public Store {
         tx.RollBackSavepoint();
       }
     }
+    const auto commit_start = std::chrono::steady_clock::now();
     absl::Status commit = FinishWrite(joined);
+    // Each kept op is one committed write transaction, committed by this.
+    const double commit_seconds = metrics::SecondsSince(commit_start);
     for (size_t i = 0; i < ops.size(); ++i) {
-      if (kept[i]) out[i] = commit;
+      if (!kept[i]) continue;
+      out[i] = commit;
+      metrics::RecordStoreOp("commit_write", commit_seconds, commit.ok());
     }
     return out;
   }
