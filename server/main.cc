@@ -314,6 +314,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<cases::PushRuntime> push =
       cases::PushRuntime::Start(case_store.get(), connector_manager->get(), config.jobs);
   case_service.SetPushManager(push->manager());
+  api::WatchOptions watch_options;
+  watch_options.poll_interval = absl::Milliseconds(config.watch.poll_interval_ms);
+  watch_options.retention = absl::Hours(config.watch.retention_hours);
+  watch_options.max_streams = config.watch.max_streams;
+  api::CaseWatchHub watch_hub(case_store.get(), watch_options);
+  case_service.SetWatchHub(&watch_hub);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -350,6 +356,7 @@ int main(int argc, char** argv) {
   log::Info("main", "shutting down");
   health->SetServingStatus(false);
   push->Stop();  // waiting PushCase calls answer; queued jobs stay for the next start
+  watch_hub.Shutdown();  // ends the streams, which never end on their own
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
   log::Info("main", "stopped");

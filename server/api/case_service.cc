@@ -420,4 +420,21 @@ grpc::Status CaseServiceImpl::FindConnectors(
   return grpc::Status::OK;
 }
 
+grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseServiceImpl::WatchCases(
+    grpc::CallbackServerContext* ctx, const v1::WatchCasesRequest* request) {
+  if (watch_ == nullptr) {
+    class Unavailable
+        : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
+     public:
+      Unavailable() {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "WatchCases is not enabled on this server"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Unavailable();
+  }
+  return watch_->Watch(ctx, request);
+}
+
 }  // namespace casebridge::api

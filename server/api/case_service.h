@@ -8,6 +8,7 @@
 #define CASEBRIDGE_SERVER_API_CASE_SERVICE_H_
 
 #include "casebridge/v1/case_service.grpc.pb.h"
+#include "server/api/watch_cases.h"
 #include "server/cases/case_manager.h"
 #include "server/cases/push_manager.h"
 #include "server/connectors/connector_manager.h"
@@ -25,7 +26,8 @@ namespace casebridge::api {
 using CaseServiceBase = v1::CaseService::WithCallbackMethod_CreateCase<
     v1::CaseService::WithCallbackMethod_GetCase<
         v1::CaseService::WithCallbackMethod_FindCases<
-            v1::CaseService::Service>>>;
+            v1::CaseService::WithCallbackMethod_WatchCases<
+                v1::CaseService::Service>>>>;
 
 class CaseServiceImpl final : public CaseServiceBase {
  public:
@@ -106,6 +108,14 @@ class CaseServiceImpl final : public CaseServiceBase {
 
   // Enables the push RPCs and push_statuses in GetCase; call before serving.
   void SetPushManager(cases::PushManager* push) { push_ = push; }
+
+  // A server-streaming callback method: the hub serves each stream. Needs
+  // cases read on the owners watched (empty owners: every owner readable).
+  grpc::ServerWriteReactor<v1::WatchCasesResponse>* WatchCases(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchCasesRequest* request) override;
+  // Enables WatchCases; call before serving. Without it the RPC is UNAVAILABLE.
+  void SetWatchHub(CaseWatchHub* hub) { watch_ = hub; }
   grpc::Status GetConfiguration(
       grpc::ServerContext* ctx, const v1::GetConfigurationRequest* request,
       v1::GetConfigurationResponse* response) override;
@@ -125,6 +135,7 @@ class CaseServiceImpl final : public CaseServiceBase {
   cases::CaseManager* manager_;
   connectors::ConnectorManager* connectors_;
   cases::PushManager* push_ = nullptr;
+  CaseWatchHub* watch_ = nullptr;
   const store::User default_user_;
 };
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/cases/case_diff.h"
+#include "server/cases/case_events.h"
 #include "server/cases/push_builder.h"
 #include "server/util/ids.h"
 #include "server/util/log.h"
@@ -378,8 +379,9 @@ jobs::AttemptResult PushManager::RunAttempt(
     for (const store::UserAction& a : actions)
       RETURN_IF_ERROR(tx.InsertUserAction(a));
     RETURN_IF_ERROR(tx.InsertUserAction(pushed_action));
-    return absl::OkStatus();
+    return RecordCaseEvent(tx, store::CaseEventType::kPushed, updated, now);
   };
+  result.on_committed = NotifyCaseEventsCommitted;
   return result;
 }
 

@@ -201,6 +201,7 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
     if (s.ok() && result.commit) s = result.commit(**tx);
     if (s.ok()) s = (*tx)->Commit();
     if (s.ok()) {
+      if (result.on_committed) result.on_committed();
       log::Info(kComponent, "push job ", job.id,
                 " succeeded: ", job.external_service->external_id);
       return;

@@ -47,6 +47,8 @@ struct AttemptResult {
   // the job SUCCEEDED (all or nothing). An error from it fails the job
   // permanently with that error. May be empty.
   std::function<absl::Status(store::Transaction&)> commit;
+  // kSucceeded: runs after that transaction committed (may be empty).
+  std::function<void()> on_committed;
 };
 
 struct AttemptContext {

@@ -13,10 +13,10 @@
 namespace casebridge::store::pg {
 
 absl::Status PgTransaction::InsertCaseEvent(CaseEvent& event) {
-  PG_RETURN_IF_ERROR(Q(absl::StrCat("SELECT pg_advisory_xact_lock(",
-                                    kCaseEventLockKey, ")"),
-                       Params(), "lock case events")
-                         .status());
+  PG_RETURN_IF_ERROR(
+      Q(absl::StrCat("SELECT pg_advisory_xact_lock(", kCaseEventLockKey, ")"),
+        Params(), "lock case events")
+          .status());
   Params p;
   p.Int(static_cast<int64_t>(event.type))
       .Text(event.case_id)
@@ -57,20 +57,21 @@ absl::StatusOr<std::vector<CaseEvent>> PgTransaction::ListCaseEvents(
 absl::StatusOr<int64_t> PgTransaction::LatestCaseEventSeq() {
   // Pruning may have deleted the newest events; through_seq remembers them.
   PG_ASSIGN_OR_RETURN(
-      Result r, Q("SELECT greatest(coalesce((SELECT max(seq) FROM case_events), "
-                  "0), (SELECT through_seq FROM case_events_pruned WHERE id = "
-                  "1))",
-                  Params(), "latest case event"));
+      Result r,
+      Q("SELECT greatest(coalesce((SELECT max(seq) FROM case_events), "
+        "0), (SELECT through_seq FROM case_events_pruned WHERE id = "
+        "1))",
+        Params(), "latest case event"));
   return r.Int(0, 0);
 }
 
 absl::StatusOr<int64_t> PgTransaction::PruneCaseEvents(absl::Time before) {
   Params p;
   p.Time(before);
-  PG_ASSIGN_OR_RETURN(
-      Result r, Q("SELECT coalesce(max(seq), 0) FROM case_events "
-                  "WHERE created_at < $1",
-                  p, "find prunable case events"));
+  PG_ASSIGN_OR_RETURN(Result r,
+                      Q("SELECT coalesce(max(seq), 0) FROM case_events "
+                        "WHERE created_at < $1",
+                        p, "find prunable case events"));
   const int64_t through = r.Int(0, 0);
   if (through == 0) return 0;
   Params del;
