@@ -10,6 +10,7 @@
 #include "server/api/grpc_status.h"
 #include "server/cases/case_events.h"
 #include "server/cases/validation.h"
+#include "server/metrics/metrics.h"
 #include "server/util/ids.h"
 #include "server/util/log.h"
 #include "server/util/status.h"
@@ -86,6 +87,7 @@ class CaseWatchHub::Stream
     current_ = std::move(pending_.front());
     pending_.pop_front();
     writing_ = true;
+    metrics::CountWatchEventsSent(1);
     StartWrite(&current_);
   }
 
@@ -237,6 +239,7 @@ grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseWatchHub::Watch(
     }
     streams_.insert(stream);
   }
+  metrics::AddWatchStreams(1);
   // Initial metadata tells the client the stream is established: events
   // committed from now on reach it.
   stream->StartSendInitialMetadata();
@@ -257,7 +260,7 @@ void CaseWatchHub::Shutdown() {
 
 void CaseWatchHub::Remove(Stream* stream) {
   std::lock_guard<std::mutex> lock(mu_);
-  streams_.erase(stream);
+  if (streams_.erase(stream) > 0) metrics::AddWatchStreams(-1);
 }
 
 void CaseWatchHub::Run() {

@@ -8,6 +8,7 @@
 #include "server/cases/case_diff.h"
 #include "server/cases/case_events.h"
 #include "server/cases/push_builder.h"
+#include "server/metrics/metrics.h"
 #include "server/util/ids.h"
 #include "server/util/log.h"
 #include "server/util/status.h"
@@ -118,6 +119,7 @@ absl::StatusOr<PushCaseResult> PushManager::PushCase(
     RETURN_IF_ERROR(tx->InsertPushJob(job));
     RETURN_IF_ERROR(tx->Commit());
   }
+  metrics::RecordPushJobState(job.connector_type_id, "queued");
   queue_->Notify();
   if (async) return LoadResult(case_id, std::move(job));
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics.h"
 #include "server/util/ids.h"
 #include "server/util/log.h"
 
@@ -121,6 +122,14 @@ void PushQueue::WaitForWork() {
     if (auto next = (*tx)->NextPushJobDue(); next.ok() && next->has_value()) {
       wake = std::min(wake, **next + absl::Milliseconds(1));
     }
+    // Jobs waiting to run (all replicas'), for the queue-depth gauge.
+    store::PushJobQuery waiting;
+    waiting.states = {store::PushJobState::kQueued,
+                      store::PushJobState::kRetryWait};
+    waiting.per_page = 1;
+    if (auto page = (*tx)->FindPushJobs(waiting); page.ok()) {
+      metrics::SetPushQueueDepth(page->total);
+    }
   }
   std::unique_lock<std::mutex> lock(mu_);
   uint64_t generation = wake_generation_;
@@ -154,6 +163,7 @@ bool PushQueue::RunOne() {
   // There may be more due work: let another idle worker look.
   Notify();
   store::PushJob job = std::move(claimed[0]);
+  metrics::RecordPushJobState(job.connector_type_id, "running");
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_.insert(job.id);
@@ -202,6 +212,7 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
     if (s.ok()) s = (*tx)->Commit();
     if (s.ok()) {
       if (result.on_committed) result.on_committed();
+      metrics::RecordPushJobState(job.connector_type_id, "succeeded");
       log::Info(kComponent, "push job ", job.id,
                 " succeeded: ", job.external_service->external_id);
       return;
@@ -249,6 +260,8 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
               ": recording the attempt: ", s.ToString());
     return;
   }
+  metrics::RecordPushJobState(job.connector_type_id,
+                              retry ? "retrying" : "failed");
   if (retry) {
     log::Info(kComponent, "push job ", job.id, " will retry at ",
               absl::FormatTime(*job.next_attempt_at), ": ",
@@ -339,6 +352,7 @@ absl::StatusOr<store::PushJob> PushQueue::RetryJob(const std::string& id) {
     if (absl::Status s = (*tx)->UpdatePushJob(job, ""); !s.ok()) return s;
     if (absl::Status s = (*tx)->Commit(); !s.ok()) return s;
   }
+  metrics::RecordPushJobState(job.connector_type_id, "queued");
   Notify();
   return job;
 }

@@ -23,6 +23,7 @@
 #include "tests/fakes/fake_resilient.h"
 #include "tests/fakes/fake_servicenow.h"
 #include "tests/fakes/fake_swimlane.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/integration/server_process.h"
 
 namespace casebridge::testing {
@@ -40,12 +41,13 @@ google::protobuf::Struct ToStruct(const json& value) {
 
 std::string PushServerConfig() {
   return absl::StrCat(
-      "log_level: warn\nplugin_dirs: [\"", CASEBRIDGE_PLUGIN_DIR,
+      "log_level: info\nplugin_dirs: [\"", CASEBRIDGE_PLUGIN_DIR,
       "\"]\nhttp:\n  allow_private_addresses: true\n"
       "  response_timeout_ms: 1000\n"
       "jobs:\n  workers: 4\n  max_attempts: 4\n  backoff_base_ms: 50\n"
       "  backoff_cap_ms: 200\n  lease_ms: 2000\n  poll_ms: 100\n"
-      "  attempt_timeout_ms: 3000\n");
+      "  attempt_timeout_ms: 3000\n"
+      "metrics:\n  listen: 127.0.0.1:0\n");
 }
 
 class PushTest : public ::testing::Test {
@@ -194,6 +196,38 @@ class PushTest : public ::testing::Test {
 };
 
 ServerProcess* PushTest::server_ = nullptr;
+
+// A push is one PUSHED event on WatchCases and shows in the push metrics.
+TEST_F(PushTest, PushIsAWatchEventAndCountedInMetrics) {
+  const std::string case_id = CreateCase("securitySolution");
+  grpc::ClientContext watch_context;
+  watch_context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(30));
+  v1::WatchCasesRequest watch;
+  watch.add_types(v1::CASE_EVENT_TYPE_PUSHED);
+  auto events = cases_->WatchCases(&watch_context, watch);
+  events->WaitForInitialMetadata();
+
+  v1::PushCaseResponse pushed = PushOk(case_id, connector_id_);
+  v1::WatchCasesResponse event;
+  ASSERT_TRUE(events->Read(&event));
+  EXPECT_EQ(event.event().type(), v1::CASE_EVENT_TYPE_PUSHED);
+  EXPECT_EQ(event.event().case_id(), case_id);
+  EXPECT_EQ(event.event().version(), pushed.case_().version());
+  watch_context.TryCancel();
+
+  const int port = MetricsPort(server_->ReadStderr());
+  ASSERT_GT(port, 0) << "no metrics endpoint in the server log";
+  const std::string text = HttpGet(port, "/metrics");
+  for (const char* state : {"queued", "running", "succeeded"}) {
+    EXPECT_GE(SeriesValue(text, "casebridge_push_jobs_total",
+                          {{"connector_type", ".jira"}, {"state", state}}),
+              1)
+        << state << "\n"
+        << text;
+  }
+  EXPECT_GE(SeriesValue(text, "casebridge_push_queue_depth", {}), 0);
+}
 
 TEST_F(PushTest, CreateThenUpdateSendsOnlyNewComments) {
   std::string case_id = CreateCase("securitySolution", {"phishing mail"});
