@@ -17,14 +17,22 @@
 #include "server/api/case_service.h"
 #include "server/api/connector_service.h"
 #include "server/cases/case_manager.h"
+#include "server/cases/push_runtime.h"
+
+#include "casebridge/plugin_abi.h"
+#include "server/api/rpc_observer.h"
 #include "server/config/config.h"
+#include "server/config/config_check.h"
+#include "server/metrics/metrics.h"
+#include "server/metrics/metrics_server.h"
 #include "server/connectors/connector_manager.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
 #include "server/http/http_client.h"
 #include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
-#include "server/store/sqlite/sqlite_store.h"
+#include "server/api/health_probe.h"
+#include "server/store/store_factory.h"
 #include "server/util/log.h"
 
 namespace {
@@ -41,6 +49,7 @@ void PrintUsage() {
       "usage: casebridge-server [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
       "                         [--plugin-dir DIR]... [--log-level LEVEL]\n"
       "       casebridge-server --check-config FILE\n"
+      "       casebridge-server --health-probe HOST:PORT\n"
       "       casebridge-server --version\n");
 }
 
@@ -161,6 +170,10 @@ absl::StatusOr<casebridge::http::HttpClientOptions> HttpOptionsFrom(
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Container health checks: exit 0 when the server at ADDR is SERVING.
+  if (argc == 3 && std::string(argv[1]) == "--health-probe") {
+    return casebridge::api::RunHealthProbe(argv[2]);
+  }
   using namespace casebridge;
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex (gRPC
   // takes several per call) would maintain a lock-order graph; that is a
@@ -178,17 +191,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags.version) {
-    std::printf("casebridge-server %s\napi %s\n", kServerVersion, kApiVersion);
+    std::printf("casebridge-server %s\napi %s\nplugin abi %d.%d\n", kServerVersion,
+                kApiVersion, CBP_ABI_VERSION_MAJOR, CBP_ABI_VERSION_MINOR);
     return 0;
   }
   if (!flags.check_config_path.empty()) {
-    auto config = BuildConfig(flags.check_config_path, flags);
-    if (!config.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
-      return 1;
-    }
-    std::printf("config %s is valid\n", flags.check_config_path.c_str());
-    return 0;
+    return config::RunCheckConfig(flags.check_config_path);
   }
 
   auto config_or = BuildConfig(flags.config_path, flags);
@@ -201,6 +209,14 @@ int main(int argc, char** argv) {
   log::ParseLevel(config.log_level, &level);
   log::SetLevel(level);
 
+  metrics::SetBuildInfo(kServerVersion, kApiVersion,
+                        absl::StrCat(CBP_ABI_VERSION_MAJOR, ".", CBP_ABI_VERSION_MINOR));
+  auto metrics_server = metrics::MetricsServer::Start(config.metrics.listen);
+  if (!metrics_server.ok()) {
+    log::Error("main", metrics_server.status().message());
+    return 1;
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
@@ -208,17 +224,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (config.store != "sqlite") {
-    log::Error("main", "store \"", config.store,
-               "\" is not available in this build; use store: sqlite");
-    return 1;
-  }
-  store::SqliteStoreOptions store_options;
-  store_options.path = config.SqlitePath();
-  auto store_or = store::OpenSqliteStore(store_options);
+  auto store_or = store::OpenConfiguredStore(config);
   if (!store_or.ok()) {
-    log::Error("main", "cannot open the SQLite store at ", store_options.path,
-               ": ", store_or.status().message());
+    log::Error("main", store_or.status().message());
     return 1;
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);
@@ -303,6 +311,15 @@ int main(int argc, char** argv) {
   api::CaseServiceImpl case_service(&case_manager, std::move(default_user),
                                     connector_manager->get());
   api::ConnectorServiceImpl connector_service(connector_manager->get());
+  std::unique_ptr<cases::PushRuntime> push =
+      cases::PushRuntime::Start(case_store.get(), connector_manager->get(), config.jobs);
+  case_service.SetPushManager(push->manager());
+  api::WatchOptions watch_options;
+  watch_options.poll_interval = absl::Milliseconds(config.watch.poll_interval_ms);
+  watch_options.retention = absl::Hours(config.watch.retention_hours);
+  watch_options.max_streams = config.watch.max_streams;
+  api::CaseWatchHub watch_hub(case_store.get(), watch_options);
+  case_service.SetWatchHub(&watch_hub);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -316,6 +333,7 @@ int main(int argc, char** argv) {
   using SyncOption = grpc::ServerBuilder::SyncServerOption;
   builder.SetSyncServerOption(SyncOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(SyncOption::MAX_POLLERS, 64);
+  api::InstallRpcObserver(builder, config);
   builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -337,6 +355,8 @@ int main(int argc, char** argv) {
   while (!g_stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   log::Info("main", "shutting down");
   health->SetServingStatus(false);
+  push->Stop();  // waiting PushCase calls answer; queued jobs stay for the next start
+  watch_hub.Shutdown();  // ends the streams, which never end on their own
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
   log::Info("main", "stopped");

@@ -1,5 +1,6 @@
 #include "server/api/case_service.h"
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "server/api/case_convert.h"
 #include "server/api/connector_service.h"
 #include "server/api/grpc_status.h"
+#include "server/api/push_convert.h"
 #include "server/api/unimplemented.h"
 #include "server/cases/validation.h"
 #include "server/util/ids.h"
@@ -26,6 +28,11 @@ void CaseWithCommentsToProto(const cases::CaseWithComments& in, v1::Case* out) {
   for (const auto& a : in.comments) AttachmentToProto(a, out->add_comments());
 }
 
+grpc::Status PushUnavailable() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "pushing is not enabled on this server");
+}
+
 }  // namespace
 
 CaseServiceImpl::CaseServiceImpl(cases::CaseManager* manager,
@@ -35,24 +42,35 @@ CaseServiceImpl::CaseServiceImpl(cases::CaseManager* manager,
       connectors_(connectors),
       default_user_(std::move(default_user)) {}
 
-store::User CaseServiceImpl::CurrentUser(const grpc::ServerContext*) const {
+store::User CaseServiceImpl::CurrentUser(
+    const grpc::ServerContextBase*) const {
   return default_user_;
 }
 
-grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* ctx,
-                                         const v1::CreateCaseRequest* request,
-                                         v1::CreateCaseResponse* response) {
+grpc::ServerUnaryReactor* CaseServiceImpl::CreateCase(
+    grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
+    v1::CreateCaseResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   ValidationErrors errors;
   cases::NewCase c = NewCaseFromProto(*request, errors);
   if (!errors.empty()) {
     // Report the field rules' violations along with the enum ones.
     cases::CheckNewCase(c, errors);
-    return ToGrpcStatus(errors.ToStatus());
+    reactor->Finish(ToGrpcStatus(errors.ToStatus()));
+    return reactor;
   }
-  auto result = manager_->CreateCase(std::move(c), CurrentUser(ctx));
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  CaseToProto(*result, response->mutable_case_());
-  return grpc::Status::OK;
+  // `response` and `reactor` stay valid until Finish.
+  manager_->CreateCaseAsync(
+      std::move(c), CurrentUser(ctx),
+      [reactor, response](absl::StatusOr<store::Case> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        CaseToProto(*result, response->mutable_case_());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
@@ -65,6 +83,15 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
     return reactor;
   }
   CaseWithCommentsToProto(*result, response->mutable_case_());
+  if (push_ != nullptr) {
+    auto statuses = push_->PushStatuses(request->id());
+    if (!statuses.ok()) {
+      reactor->Finish(ToGrpcStatus(statuses.status()));
+      return reactor;
+    }
+    for (const auto& s : *statuses)
+      PushStatusToProto(s, response->mutable_case_()->add_push_statuses());
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -276,11 +303,74 @@ grpc::Status CaseServiceImpl::FindCaseActivity(
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext*,
-                                       const v1::PushCaseRequest*,
-                                       v1::PushCaseResponse*) {
-  return NotYetImplemented("CaseService.PushCase",
-                           "the push pipeline (plugin host and job queue)");
+grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext* ctx,
+                                       const v1::PushCaseRequest* request,
+                                       v1::PushCaseResponse* response) {
+  if (push_ == nullptr) return PushUnavailable();
+  const absl::Time deadline =
+      ctx->deadline() >= std::chrono::system_clock::time_point::max() -
+                             std::chrono::hours(24 * 365)
+          ? absl::InfiniteFuture()
+          : absl::FromChrono(ctx->deadline());
+  auto result = push_->PushCase(request->case_id(), request->connector_id(),
+                                request->async(), deadline, CurrentUser(ctx));
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  v1::Case* c = response->mutable_case_();
+  CaseToProto(result->c, c);
+  for (const auto& a : result->comments)
+    AttachmentToProto(a, c->add_comments());
+  for (const auto& s : result->push_statuses)
+    PushStatusToProto(s, c->add_push_statuses());
+  PushJobToProto(result->job, response->mutable_job());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetPushJob(grpc::ServerContext*,
+                                         const v1::GetPushJobRequest* request,
+                                         v1::GetPushJobResponse* response) {
+  if (push_ == nullptr) return PushUnavailable();
+  auto job = push_->GetJob(request->id());
+  if (!job.ok()) return ToGrpcStatus(job.status());
+  PushJobToProto(*job, response->mutable_job());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::ListPushJobs(
+    grpc::ServerContext*, const v1::ListPushJobsRequest* request,
+    v1::ListPushJobsResponse* response) {
+  if (push_ == nullptr) return PushUnavailable();
+  store::PushJobQuery query;
+  query.case_id = request->case_id();
+  query.page = request->page();
+  query.per_page = request->per_page();
+  ValidationErrors errors;
+  for (int i = 0; i < request->states_size(); ++i) {
+    auto state = PushJobStateFromProto(request->states(i));
+    if (!state) {
+      errors.Add("states[" + std::to_string(i) + "]",
+                 "must be a known push job state");
+      continue;
+    }
+    query.states.push_back(*state);
+  }
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto page = push_->ListJobs(query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const auto& j : page->jobs) PushJobToProto(j, response->add_jobs());
+  response->set_page(query.page == 0 ? 1 : query.page);
+  response->set_per_page(query.per_page == 0 ? 20 : query.per_page);
+  response->set_total(page->total);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::RetryPushJob(
+    grpc::ServerContext*, const v1::RetryPushJobRequest* request,
+    v1::RetryPushJobResponse* response) {
+  if (push_ == nullptr) return PushUnavailable();
+  auto job = push_->RetryJob(request->id());
+  if (!job.ok()) return ToGrpcStatus(job.status());
+  PushJobToProto(*job, response->mutable_job());
+  return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::GetConfiguration(
@@ -328,6 +418,23 @@ grpc::Status CaseServiceImpl::FindConnectors(
   if (!found.ok()) return ToGrpcStatus(found.status());
   for (const auto& c : *found) ConnectorToProto(c, response->add_connectors());
   return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseServiceImpl::WatchCases(
+    grpc::CallbackServerContext* ctx, const v1::WatchCasesRequest* request) {
+  if (watch_ == nullptr) {
+    class Unavailable
+        : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
+     public:
+      Unavailable() {
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "WatchCases is not enabled on this server"));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Unavailable();
+  }
+  return watch_->Watch(ctx, request);
 }
 
 }  // namespace casebridge::api

@@ -3,8 +3,9 @@
 // seeds are text protos that run_fuzzers.sh encodes. Every input gets a
 // fresh in-memory store holding one case (id and version "seed"), one
 // comment on it and one configuration, then runs through the same
-// CaseServiceImpl handlers the server registers (FindCases, a callback
-// method, through the conversion and CaseManager call its handler makes).
+// CaseServiceImpl handlers the server registers (the callback methods
+// CreateCase and FindCases through the conversion, validation and
+// CaseManager call their handlers make).
 // Checks: no crash or sanitizer report, no INTERNAL/UNKNOWN status, error
 // details and responses that a client can decode.
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include "server/api/case_service.h"
 #include "server/api/grpc_status.h"
 #include "server/cases/case_manager.h"
+#include "server/cases/validation.h"
 #include "server/util/log.h"
 #include "tests/fuzz/fuzz_util.h"
 #include "tests/unit/fake_store.h"
@@ -37,8 +39,26 @@ void Remap(std::string* value, const std::string& actual) {
   if (*value == kSeed) *value = actual;
 }
 
+// What the CreateCase callback handler does, synchronously.
+grpc::Status CreateCase(cases::CaseManager& manager,
+                        const v1::CreateCaseRequest& request,
+                        v1::CreateCaseResponse* response) {
+  ValidationErrors errors;
+  cases::NewCase c = api::NewCaseFromProto(request, errors);
+  if (!errors.empty()) {
+    cases::CheckNewCase(c, errors);
+    return api::ToGrpcStatus(errors.ToStatus());
+  }
+  auto created = manager.CreateCase(
+      std::move(c), store::User{"fuzz", "Fuzz", "fuzz@example.com", "u_fuzz"});
+  if (!created.ok()) return api::ToGrpcStatus(created.status());
+  api::CaseToProto(*created, response->mutable_case_());
+  return grpc::Status::OK;
+}
+
 // Creates the case, comment and configuration every input starts with.
-Seeded Seed(api::CaseServiceImpl& service, grpc::ServerContext& ctx) {
+Seeded Seed(cases::CaseManager& manager, api::CaseServiceImpl& service,
+            grpc::ServerContext& ctx) {
   Seeded s;
   v1::CreateCaseRequest create;
   create.set_title("Seeded case");
@@ -46,7 +66,7 @@ Seeded Seed(api::CaseServiceImpl& service, grpc::ServerContext& ctx) {
   create.set_owner("securitySolution");
   create.add_tags("seed");
   v1::CreateCaseResponse created;
-  grpc::Status status = service.CreateCase(&ctx, &create, &created);
+  grpc::Status status = CreateCase(manager, create, &created);
   if (!status.ok()) Fail("seed CreateCase: " + status.error_message());
 
   v1::AddCommentRequest add;
@@ -84,13 +104,12 @@ void Run(FuzzCaseRequest& in) {
   api::CaseServiceImpl service(
       &manager, store::User{"fuzz", "Fuzz", "fuzz@example.com", "u_fuzz"});
   grpc::ServerContext ctx;
-  const Seeded seeded = Seed(service, ctx);
+  const Seeded seeded = Seed(manager, service, ctx);
 
   switch (in.request_case()) {
     case FuzzCaseRequest::kCreateCase: {
       v1::CreateCaseResponse response;
-      CheckCall(service.CreateCase(&ctx, &in.create_case(), &response),
-                response);
+      CheckCall(CreateCase(manager, in.create_case(), &response), response);
       break;
     }
     case FuzzCaseRequest::kUpdateCases: {
@@ -184,8 +203,7 @@ void Run(FuzzCaseRequest& in) {
 
   if (in.has_then_create_case()) {
     v1::CreateCaseResponse response;
-    CheckCall(service.CreateCase(&ctx, &in.then_create_case(), &response),
-              response);
+    CheckCall(CreateCase(manager, in.then_create_case(), &response), response);
   }
 }
 

@@ -1,9 +1,10 @@
 // Fuzz target: what a plugin hands back from execute. The input becomes the
 // status code, error report and output bytes of the relay plugin
 // (tests/fuzz/plugins/relay.c, loaded by the real plugin loader), called
-// through ConnectorServiceImpl::ExecuteConnector on a preconfigured
-// connector, i.e. the plugin host's output handling, ConnectorManager's
-// result mapping and the conversion to the gRPC response. Checks: no crash
+// through ConnectorManager::Execute on a preconfigured connector and
+// converted with ResultToProto, i.e. what the ExecuteConnector callback
+// handler does: the plugin host's output handling, ConnectorManager's result
+// mapping and the conversion to the gRPC response. Checks: no crash
 // or sanitizer report, no INTERNAL/UNKNOWN status (a bad plugin is a failed
 // result, not an RPC error) and a response a client can decode.
 #include <unistd.h>
@@ -16,8 +17,9 @@
 #include <memory>
 #include <string>
 
-#include "grpcpp/server_context.h"
 #include "server/api/connector_service.h"
+#include "server/api/grpc_status.h"
+#include "server/api/json_struct.h"
 #include "server/connectors/connector_manager.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
@@ -39,7 +41,6 @@ struct World {
   std::unique_ptr<connectors::StoreTokenCache> tokens;
   plugin_host::LoadedPlugins plugins;
   std::unique_ptr<connectors::ConnectorManager> manager;
-  std::unique_ptr<api::ConnectorServiceImpl> service;
 };
 
 World* g_world = nullptr;
@@ -88,7 +89,6 @@ World* MakeWorld() {
                                            w->tokens.get(), std::move(options));
   if (!manager.ok()) Fail("manager: " + manager.status().ToString());
   w->manager = std::move(*manager);
-  w->service = std::make_unique<api::ConnectorServiceImpl>(w->manager.get());
   return w;
 }
 
@@ -121,11 +121,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (*request.mutable_sub_action_params()->mutable_fields())["hex"]
       .set_string_value(casebridge::fuzz::Hex(data, size));
   casebridge::v1::ExecuteConnectorResponse response;
-  grpc::ServerContext ctx;
-  grpc::Status status =
-      g_world->service->ExecuteConnector(&ctx, &request, &response);
-  casebridge::fuzz::CheckStatus(status);
-  if (!status.ok()) casebridge::fuzz::Fail("ExecuteConnector failed");
+  auto result = g_world->manager->Execute(
+      request.id(), request.sub_action(),
+      casebridge::api::StructToJson(request.sub_action_params()),
+      casebridge::connectors::ExecuteOptions());
+  if (!result.ok()) {
+    casebridge::fuzz::CheckStatus(
+        casebridge::api::ToGrpcStatus(result.status()));
+    casebridge::fuzz::Fail("Execute failed: " + result.status().ToString());
+  }
+  casebridge::api::ResultToProto(*result, response.mutable_result());
   if (response.result().connector_id() != casebridge::fuzz::kConnectorId) {
     casebridge::fuzz::Fail("result without the connector id");
   }

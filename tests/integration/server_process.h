@@ -12,6 +12,11 @@
 // LeakSanitizer checks its exit), and in every build it fails the current
 // test when the server's stderr holds a sanitizer report (and keeps the
 // temporary directory with the full log).
+//
+// With CASEBRIDGE_TEST_STORE=postgres in the test's environment, the server
+// runs on the PostgreSQL store instead, in a database of its own on the test
+// server (tests/pg/postgres_instance.h), unless options.env sets
+// CASEBRIDGE_STORE itself.
 #ifndef CASEBRIDGE_TESTS_INTEGRATION_SERVER_PROCESS_H_
 #define CASEBRIDGE_TESTS_INTEGRATION_SERVER_PROCESS_H_
 
@@ -99,6 +104,7 @@ class ServerProcess {
   std::unique_ptr<grpc::health::v1::Health::Stub> NewHealthStub();
 
  private:
+  void UsePostgresWhenAsked();
   absl::Status Spawn();
   absl::Status WaitForListening();
   absl::Status WaitForServing();
@@ -114,6 +120,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
+  absl::Status setup_error_;  // reported by Start
 };
 
 }  // namespace casebridge::testing

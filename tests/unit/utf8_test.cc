@@ -11,7 +11,7 @@ namespace {
 const std::string kFffd = "\xEF\xBF\xBD";
 
 TEST(Utf8Test, ValidTextIsValidAndUnchanged) {
-  for (const std::string s :
+  for (const std::string& s :
        {std::string(""), std::string("plain ascii"), std::string("caf\xC3\xA9"),
         std::string("\xE2\x82\xAC 10"), std::string("\xF0\x9F\x98\x80"),
         std::string("\xF4\x8F\xBF\xBF"), std::string("nul\0inside", 10)}) {
@@ -21,7 +21,7 @@ TEST(Utf8Test, ValidTextIsValidAndUnchanged) {
 }
 
 TEST(Utf8Test, IllFormedSequencesAreRejected) {
-  for (const std::string s :
+  for (const std::string& s :
        {std::string("\xFF"), std::string("\x80"), std::string("\xC3"),
         std::string("\xC0\xAF"), std::string("\xE0\x80\xAF"),
         std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80"),
