@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/config/auth_config.h"
 #include "server/util/log.h"
 #include "yaml-cpp/yaml.h"
 
@@ -344,6 +345,12 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
     else if (key == "server_threads") ReadScalar(value, key, &config.server_threads, problems);
     else if (key == "connectors") ReadConnectors(value, &config.connectors, problems);
     else if (key == "http") ReadHttp(value, &config.http, problems);
+    else if (key == "tls" || key == "auth") {
+      std::vector<std::string> found;
+      if (key == "tls") ReadTlsConfig(value, &config.tls, found);
+      else ReadAuthConfig(value, &config.auth, found);
+      for (auto& p : found) problems.Add(std::move(p));
+    }
     else problems.Add(absl::StrCat("unknown key '", key, "'"));
   }
   if (absl::Status s = problems.ToStatus(path); !s.ok()) return s;
@@ -364,6 +371,7 @@ absl::Status ApplyEnvironment(Config& config) {
     config.plugin_dirs = absl::StrSplit(v, ':', absl::SkipEmpty());
   }
   if (const char* v = env("CASEBRIDGE_LOG_LEVEL")) config.log_level = v;
+  ApplySecurityEnvironment(config);
   return absl::OkStatus();
 }
 
@@ -408,6 +416,7 @@ absl::Status Validate(const Config& config) {
                                       "].verification_mode must be none, certificate or full"));
     }
   }
+  ValidateSecurity(config, problems);
   if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
   return absl::OkStatus();
 }
