@@ -14,8 +14,10 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/authz.h"
 #include "server/api/case_service.h"
 #include "server/api/connector_service.h"
+#include "server/auth/setup.h"
 #include "server/cases/case_manager.h"
 #include "server/config/config.h"
 #include "server/connectors/connector_manager.h"
@@ -223,11 +225,12 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);
   cases::CaseManager case_manager(case_store.get());
-  store::User default_user;
-  default_user.username = config.default_principal.username;
-  default_user.full_name = config.default_principal.full_name;
-  default_user.email = config.default_principal.email;
-  default_user.profile_uid = config.default_principal.profile_uid;
+  auto security = auth::SetUpSecurity(config, nullptr);
+  if (!security.ok()) {
+    log::Error("main", "invalid security configuration: ", security.status().message());
+    return 1;
+  }
+  api::RpcAuthorizer authz(security->guard.get());
 
   // Secrets key: without one the server runs, but refuses to create or run
   // connectors that need secrets.
@@ -300,15 +303,17 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  api::CaseServiceImpl case_service(&case_manager, std::move(default_user),
-                                    connector_manager->get());
-  api::ConnectorServiceImpl connector_service(connector_manager->get());
+  api::CaseServiceImpl case_service(&case_manager, &authz, connector_manager->get());
+  api::ConnectorServiceImpl connector_service(connector_manager->get(), &authz);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(config.listen_address, security->credentials, &bound_port);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(authz.NewInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
   // Handlers block on SQLite (and writers on the group commit), so keep enough
   // polling threads alive: with the default of at most 2 idle pollers, gRPC

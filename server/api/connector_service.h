@@ -5,6 +5,7 @@
 #define CASEBRIDGE_SERVER_API_CONNECTOR_SERVICE_H_
 
 #include "casebridge/v1/connector_service.grpc.pb.h"
+#include "server/api/authz.h"
 #include "server/connectors/connector_manager.h"
 
 namespace casebridge::api {
@@ -12,11 +13,14 @@ namespace casebridge::api {
 // Fills a Connector message (never secrets).
 void ConnectorToProto(const connectors::ConnectorView& in, v1::Connector* out);
 
-// Thread-safe; one instance serves all calls. Borrows the manager.
+// Thread-safe; one instance serves all calls. Borrows the manager and the
+// authorizer (every call is checked: connectors:read to list, get and
+// execute; connectors:all to create, update, delete and test).
 class ConnectorServiceImpl final : public v1::ConnectorService::Service {
  public:
-  explicit ConnectorServiceImpl(connectors::ConnectorManager* manager)
-      : manager_(manager) {}
+  ConnectorServiceImpl(connectors::ConnectorManager* manager,
+                       RpcAuthorizer* authz)
+      : manager_(manager), authz_(authz) {}
 
   grpc::Status ListConnectorTypes(
       grpc::ServerContext* ctx, const v1::ListConnectorTypesRequest* request,
@@ -46,6 +50,7 @@ class ConnectorServiceImpl final : public v1::ConnectorService::Service {
 
  private:
   connectors::ConnectorManager* manager_;
+  RpcAuthorizer* authz_;
 };
 
 }  // namespace casebridge::api

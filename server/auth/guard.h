@@ -23,9 +23,10 @@ namespace casebridge::auth {
 // What a call wants to do.
 struct Action {
   std::string method;  // "CaseService.GetCase"
-  Privilege privilege;
+  Privilege privilege = Privilege::kAdmin;
   std::string object_type;  // "case", "comment", "configuration", ...
   std::string object_id;    // may be empty
+  bool mutation = false;    // its outcome is audited too
 };
 
 class Guard {
