@@ -19,7 +19,8 @@ std::string Header(grpc::ServerContextBase* ctx) {
 
 }  // namespace
 
-class RpcAuthorizer::Interceptor final : public grpc::experimental::Interceptor {
+class RpcAuthorizer::Interceptor final
+    : public grpc::experimental::Interceptor {
  public:
   Interceptor(RpcAuthorizer* owner, grpc::experimental::ServerRpcInfo* info)
       : owner_(owner), info_(info) {}
@@ -28,7 +29,8 @@ class RpcAuthorizer::Interceptor final : public grpc::experimental::Interceptor 
     owner_->Take(info_->server_context(), &ignored);
   }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -55,8 +57,7 @@ class RpcAuthorizer::Interceptor final : public grpc::experimental::Interceptor 
     if (checked && record.mutation) {
       owner_->guard_->AuditOutcome(
           record.principal, record.action, record.owner,
-          absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                       ""),
+          absl::Status(static_cast<absl::StatusCode>(status.error_code()), ""),
           record.peer);
     }
   }
@@ -104,7 +105,8 @@ absl::StatusOr<auth::Principal> RpcAuthorizer::Check(
   }
   if (owners.empty()) owners.emplace_back();
   for (const std::string& owner : owners) {
-    if (absl::Status s = guard_->Authorize(*principal, action, owner, ctx->peer());
+    if (absl::Status s =
+            guard_->Authorize(*principal, action, owner, ctx->peer());
         !s.ok()) {
       return s;
     }
@@ -116,9 +118,10 @@ absl::StatusOr<auth::Principal> RpcAuthorizer::Check(
 absl::StatusOr<auth::Principal> RpcAuthorizer::CheckOwner(
     grpc::ServerContextBase* ctx, const auth::Action& action,
     const std::string& owner) {
-  return Check(ctx, action, [&owner]() -> absl::StatusOr<std::vector<std::string>> {
-    return std::vector<std::string>{owner};
-  });
+  return Check(ctx, action,
+               [&owner]() -> absl::StatusOr<std::vector<std::string>> {
+                 return std::vector<std::string>{owner};
+               });
 }
 
 absl::StatusOr<auth::Principal> RpcAuthorizer::CheckSearch(

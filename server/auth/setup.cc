@@ -26,7 +26,8 @@ absl::StatusOr<Security> SetUpSecurity(const config::Config& config,
               "anonymous principal (auth.anonymous); turn it off outside "
               "local development");
   }
-  log::Info("auth", config.auth.api_keys.size(), " API keys in the config, JWT ",
+  log::Info("auth", config.auth.api_keys.size(),
+            " API keys in the config, JWT ",
             config.auth.jwt.public_key_files.empty() ? "off" : "on",
             ", audit log ", audit == nullptr ? "off" : "on");
   security.guard = std::make_unique<Guard>(
