@@ -172,6 +172,15 @@ class Transaction {
                                                                     std::string_view key) = 0;
   virtual absl::Status PutCachedToken(const CachedToken& token) = 0;  // insert or replace
   virtual absl::Status DeleteCachedTokens(std::string_view connector_id) = 0;
+
+  // --- API keys (hashes only).
+  virtual absl::StatusOr<std::optional<ApiKey>> GetApiKey(std::string_view id) = 0;
+  // Every key, revoked ones included, by created_at then id.
+  virtual absl::StatusOr<std::vector<ApiKey>> ListApiKeys() = 0;
+  // AlreadyExists when the id is taken.
+  virtual absl::Status InsertApiKey(const ApiKey& key) = 0;
+  // Sets revoked_at (kept when already revoked). NotFound for an unknown id.
+  virtual absl::Status RevokeApiKey(std::string_view id, absl::Time revoked_at) = 0;
 };
 
 class Store {

@@ -75,7 +75,7 @@ TEST_F(SqliteOnlyTest, MigrationsApplyOnceAcrossReopens) {
     ASSERT_TRUE(store.ok()) << store.status();
   }
   EXPECT_EQ(QueryText(path_, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"), "4");
+  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"), "5");
   EXPECT_NE(QueryText(path_, "SELECT count(*) FROM sqlite_stat1"), "0");
   applied = QueryText(path_,
                       "SELECT group_concat(version || ':' || applied_at) FROM "

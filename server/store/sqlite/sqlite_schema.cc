@@ -249,6 +249,19 @@ INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES
   ('case_tags', 'case_tags_page', '2000000 20000 5000 1700 2 1');
 ANALYZE sqlite_schema;
 )sql"},
+    {8, "api keys", R"sql(
+-- Keys created through ApiKeyService: the key's SHA-256 only, never the key.
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  user_json TEXT NOT NULL,
+  roles_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_at INTEGER
+);
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
