@@ -14,6 +14,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/api_key_service.h"
 #include "server/api/authz.h"
 #include "server/api/case_service.h"
 #include "server/api/connector_service.h"
@@ -225,7 +226,9 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);
   cases::CaseManager case_manager(case_store.get());
-  auto security = auth::SetUpSecurity(config, nullptr);
+  auth::ApiKeyManager api_keys(case_store.get());
+  auto security = auth::SetUpSecurity(
+      config, [&api_keys](const std::string& id) { return api_keys.Lookup(id); });
   if (!security.ok()) {
     log::Error("main", "invalid security configuration: ", security.status().message());
     return 1;
@@ -305,6 +308,7 @@ int main(int argc, char** argv) {
 
   api::CaseServiceImpl case_service(&case_manager, &authz, connector_manager->get());
   api::ConnectorServiceImpl connector_service(connector_manager->get(), &authz);
+  api::ApiKeyServiceImpl api_key_service(&api_keys, &authz);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -323,6 +327,7 @@ int main(int argc, char** argv) {
   builder.SetSyncServerOption(SyncOption::MAX_POLLERS, 64);
   builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
+  builder.RegisterService(&api_key_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     log::Error("main", "cannot listen on ", config.listen_address);
@@ -331,6 +336,7 @@ int main(int argc, char** argv) {
   auto* health = server->GetHealthCheckService();
   health->SetServingStatus("casebridge.v1.CaseService", true);
   health->SetServingStatus("casebridge.v1.ConnectorService", true);
+  health->SetServingStatus("casebridge.v1.ApiKeyService", true);
   // The actual port matters when the config asks for port 0 (tests).
   std::string host = config.listen_address.substr(0, config.listen_address.rfind(':'));
   log::Info("main", "casebridge-server ", kServerVersion, " listening on ", host, ":", bound_port);
