@@ -12,10 +12,12 @@ debian_packages=(
   cmake ninja-build pkg-config g++
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
-  nlohmann-json3-dev libvalijson-dev libyaml-cpp-dev
+  nlohmann-json3-dev libvalijson-dev libyaml-cpp-dev prometheus-cpp-dev
+  # the server's allocator (optional; see server/CMakeLists.txt)
+  libtcmalloc-minimal4
   # tests
   libgtest-dev libgmock-dev libcpp-httplib-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf python3-yaml
   postgresql
   openssl ca-certificates procps
 )

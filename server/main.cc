@@ -20,14 +20,22 @@
 #include "server/api/connector_service.h"
 #include "server/auth/setup.h"
 #include "server/cases/case_manager.h"
+#include "server/cases/push_runtime.h"
+
+#include "casebridge/plugin_abi.h"
+#include "server/api/rpc_observer.h"
 #include "server/config/config.h"
+#include "server/config/config_check.h"
+#include "server/metrics/metrics.h"
+#include "server/metrics/metrics_server.h"
 #include "server/connectors/connector_manager.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
 #include "server/http/http_client.h"
 #include "server/plugin_host/curl_host_http.h"
 #include "server/plugin_host/plugin_loader.h"
-#include "server/store/sqlite/sqlite_store.h"
+#include "server/api/health_probe.h"
+#include "server/store/store_factory.h"
 #include "server/util/log.h"
 
 namespace {
@@ -44,6 +52,7 @@ void PrintUsage() {
       "usage: casebridge-server [--config FILE] [--listen HOST:PORT] [--data-dir DIR]\n"
       "                         [--plugin-dir DIR]... [--log-level LEVEL]\n"
       "       casebridge-server --check-config FILE\n"
+      "       casebridge-server --health-probe HOST:PORT\n"
       "       casebridge-server --version\n");
 }
 
@@ -164,6 +173,10 @@ absl::StatusOr<casebridge::http::HttpClientOptions> HttpOptionsFrom(
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Container health checks: exit 0 when the server at ADDR is SERVING.
+  if (argc == 3 && std::string(argv[1]) == "--health-probe") {
+    return casebridge::api::RunHealthProbe(argv[2]);
+  }
   using namespace casebridge;
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex (gRPC
   // takes several per call) would maintain a lock-order graph; that is a
@@ -181,17 +194,12 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (flags.version) {
-    std::printf("casebridge-server %s\napi %s\n", kServerVersion, kApiVersion);
+    std::printf("casebridge-server %s\napi %s\nplugin abi %d.%d\n", kServerVersion,
+                kApiVersion, CBP_ABI_VERSION_MAJOR, CBP_ABI_VERSION_MINOR);
     return 0;
   }
   if (!flags.check_config_path.empty()) {
-    auto config = BuildConfig(flags.check_config_path, flags);
-    if (!config.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(config.status().message()).c_str());
-      return 1;
-    }
-    std::printf("config %s is valid\n", flags.check_config_path.c_str());
-    return 0;
+    return config::RunCheckConfig(flags.check_config_path);
   }
 
   auto config_or = BuildConfig(flags.config_path, flags);
@@ -204,6 +212,14 @@ int main(int argc, char** argv) {
   log::ParseLevel(config.log_level, &level);
   log::SetLevel(level);
 
+  metrics::SetBuildInfo(kServerVersion, kApiVersion,
+                        absl::StrCat(CBP_ABI_VERSION_MAJOR, ".", CBP_ABI_VERSION_MINOR));
+  auto metrics_server = metrics::MetricsServer::Start(config.metrics.listen);
+  if (!metrics_server.ok()) {
+    log::Error("main", metrics_server.status().message());
+    return 1;
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) {
@@ -211,17 +227,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (config.store != "sqlite") {
-    log::Error("main", "store \"", config.store,
-               "\" is not available in this build; use store: sqlite");
-    return 1;
-  }
-  store::SqliteStoreOptions store_options;
-  store_options.path = config.SqlitePath();
-  auto store_or = store::OpenSqliteStore(store_options);
+  auto store_or = store::OpenConfiguredStore(config);
   if (!store_or.ok()) {
-    log::Error("main", "cannot open the SQLite store at ", store_options.path,
-               ": ", store_or.status().message());
+    log::Error("main", store_or.status().message());
     return 1;
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);
@@ -309,13 +317,29 @@ int main(int argc, char** argv) {
   api::CaseServiceImpl case_service(&case_manager, &authz, connector_manager->get());
   api::ConnectorServiceImpl connector_service(connector_manager->get(), &authz);
   api::ApiKeyServiceImpl api_key_service(&api_keys, &authz);
+  std::unique_ptr<cases::PushRuntime> push =
+      cases::PushRuntime::Start(case_store.get(), connector_manager->get(), config.jobs);
+  case_service.SetPushManager(push->manager());
+  api::WatchOptions watch_options;
+  watch_options.poll_interval = absl::Milliseconds(config.watch.poll_interval_ms);
+  watch_options.retention = absl::Hours(config.watch.retention_hours);
+  watch_options.max_streams = config.watch.max_streams;
+  api::CaseWatchHub watch_hub(case_store.get(), watch_options);
+  case_service.SetWatchHub(&watch_hub);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(config.listen_address, security->credentials, &bound_port);
+  // The request observer (ids, metrics, log line) runs first, so its log
+  // line can still name the principal the authorizer recorded.
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  api::RpcObserverOptions observer = api::RpcObserverOptionsFrom(config);
+  observer.principal = [&authz](const grpc::ServerContextBase& ctx) {
+    return authz.PrincipalIdOf(ctx);
+  };
+  interceptors.push_back(api::NewRpcObserverFactory(std::move(observer)));
   interceptors.push_back(authz.NewInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
@@ -348,6 +372,8 @@ int main(int argc, char** argv) {
   while (!g_stop_requested) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   log::Info("main", "shutting down");
   health->SetServingStatus(false);
+  push->Stop();  // waiting PushCase calls answer; queued jobs stay for the next start
+  watch_hub.Shutdown();  // ends the streams, which never end on their own
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   server->Wait();
   log::Info("main", "stopped");

@@ -77,32 +77,6 @@ void ValidateCaseId(const std::string& case_id, const std::string& what) {
   }
 }
 
-// The code and retry class of an HTTP error status.
-std::pair<Code, Retry> ClassifyStatus(int status) {
-  switch (status) {
-    case 400:
-    case 422:
-      return {Code::kInvalidArgument, Retry::kNo};
-    case 401:
-      return {Code::kUnauthenticated, Retry::kNo};
-    case 403:
-      return {Code::kPermissionDenied, Retry::kNo};
-    case 404:
-      return {Code::kNotFound, Retry::kNo};
-    case 408:
-      return {Code::kDeadlineExceeded, Retry::kYes};
-    case 429:
-      return {Code::kResourceExhausted, Retry::kYes};
-    case 501:
-    case 505:
-      return {Code::kUnimplemented, Retry::kNo};
-    default:
-      break;
-  }
-  if (status >= 500) return {Code::kUnavailable, Retry::kYes};
-  return {Code::kFailedPrecondition, Retry::kNo};
-}
-
 std::string Message(const std::string& context, const std::string& cause,
                     const std::string& reason) {
   return "[Action][Jira]: " + context + ". Error: " + cause +
@@ -279,7 +253,7 @@ json JiraConnector::Call(Context& ctx, const std::string& method,
     const json* reason_body =
         !error_body.is_discarded() && error_body.is_object() ? &error_body
                                                              : nullptr;
-    auto [code, retry] = ClassifyStatus(response.status);
+    auto [code, retry] = sdk::ClassifyHttpStatus(response.status);
     int64_t retry_after_ms = retry == Retry::kYes ? response.RetryAfterMs() : 0;
     std::string reason = ErrorReason(reason_body);
     // service_message: Jira's own words (ExecuteConnector's service_message).

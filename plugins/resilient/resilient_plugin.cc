@@ -40,11 +40,14 @@
 
 namespace {
 
+using casebridge::sdk::ClassifyHttpStatus;
 using casebridge::sdk::Code;
 using casebridge::sdk::Context;
 using casebridge::sdk::Error;
 using casebridge::sdk::HttpRequest;
 using casebridge::sdk::HttpResponse;
+using casebridge::sdk::IsHttpUrl;
+using casebridge::sdk::IsSafePathSegment;
 using casebridge::sdk::Retry;
 using nlohmann::json;
 
@@ -175,43 +178,6 @@ std::string NormalizeUrl(const std::string& url) {
   return out;
 }
 
-// True when `s` is safe as one URL path segment without encoding.
-bool IsSafeSegment(std::string_view s) {
-  if (s.empty() || s == "." || s == "..") return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-          c == '.' || c == '~')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool IsHttpUrl(const std::string& url) {
-  for (char c : url) {
-    if (std::isspace(static_cast<unsigned char>(c))) return false;
-  }
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return false;
-  std::string scheme = url.substr(0, scheme_end);
-  for (char& c : scheme) c = static_cast<char>(std::tolower(c));
-  if (scheme != "http" && scheme != "https") return false;
-  size_t host_start = scheme_end + 3;
-  size_t host_end = url.find_first_of("/?#", host_start);
-  if (host_end == std::string::npos) host_end = url.size();
-  std::string authority = url.substr(host_start, host_end - host_start);
-  if (authority.find('@') != std::string::npos) return false;
-  std::string host;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) return false;
-    host = authority.substr(1, close - 1);
-  } else {
-    host = authority.substr(0, authority.find(':'));
-  }
-  return !host.empty();
-}
-
 [[noreturn]] void InvalidParams(const std::string& detail) {
   throw Error(Code::kInvalidArgument,
               "Request validation failed (" + detail + ")", Retry::kNo);
@@ -278,29 +244,10 @@ bool IsHttpUrl(const std::string& url) {
     }
     message = "API Error: " + reason;
   }
-  Code code;
-  Retry retry = Retry::kNo;
-  int64_t retry_after = 0;
-  int s = response.status;
-  if (s == 429) {
-    code = Code::kResourceExhausted;
-    retry = Retry::kYes;
-    retry_after = response.RetryAfterMs();
-  } else if (s >= 500) {
-    code = Code::kUnavailable;
-    retry = Retry::kYes;
-    retry_after = response.RetryAfterMs();
-  } else if (s == 401) {
-    code = Code::kUnauthenticated;
-  } else if (s == 403) {
-    code = Code::kPermissionDenied;
-  } else if (s == 404) {
-    code = Code::kNotFound;
-  } else if (s == 400 || s == 422) {
-    code = Code::kInvalidArgument;
-  } else {
-    code = Code::kFailedPrecondition;
-  }
+  const int s = response.status;
+  const auto [code, retry] = ClassifyHttpStatus(s);
+  const int64_t retry_after =
+      retry == Retry::kYes ? response.RetryAfterMs() : 0;
   json details = {{"status", s}};
   if (!response.body.empty()) {
     details["body"] = response.body.substr(0, kMaxErrorBodyChars);
@@ -461,7 +408,8 @@ PushParams ParsePushParams(const json& params) {
   out.incident.external_id =
       NullableString(*incident, "externalId", "incident.");
   out.incident.case_id = NullableString(*incident, "caseId", "incident.");
-  if (out.incident.external_id && !IsSafeSegment(*out.incident.external_id)) {
+  if (out.incident.external_id &&
+      !IsSafePathSegment(*out.incident.external_id)) {
     InvalidParams("incident.externalId: not a valid incident id");
   }
   if (const json* types = Find(*incident, "incidentTypes");
@@ -688,7 +636,8 @@ Config ParseConfig(const json& config) {
   }
   out.api_url = url->get<std::string>();
   const json* org = Find(config, "orgId");
-  if (!org || !org->is_string() || !IsSafeSegment(org->get<std::string>())) {
+  if (!org || !org->is_string() ||
+      !IsSafePathSegment(org->get<std::string>())) {
     throw Error(Code::kInvalidArgument,
                 "config.orgId must be a non-empty organisation id "
                 "(letters, digits, '-', '_', '.', '~')",
@@ -757,7 +706,7 @@ class ResilientConnector : public casebridge::sdk::Connector {
       return Push(ParsePushParams(params), ctx);
     if (sub_action == "getIncident") {
       std::string id = RequireIdParam(params, "externalId");
-      if (!IsSafeSegment(id)) InvalidParams("externalId: not a valid id");
+      if (!IsSafePathSegment(id)) InvalidParams("externalId: not a valid id");
       return GetIncident(id, ctx);
     }
     if (sub_action == "getFields") {

@@ -87,28 +87,6 @@ Error InvalidParams(const std::string& message) {
   return Error(Code::kInvalidArgument, kPrefix + message, Retry::kNo);
 }
 
-// Maps an HTTP error status to a code and retry class.
-std::pair<Code, Retry> ClassifyHttpStatus(int status) {
-  if (status == 429) return {Code::kResourceExhausted, Retry::kYes};
-  if (status == 408) return {Code::kDeadlineExceeded, Retry::kYes};
-  if (status == 501) return {Code::kUnimplemented, Retry::kNo};
-  if (status >= 500) return {Code::kUnavailable, Retry::kYes};
-  switch (status) {
-    case 400:
-      return {Code::kInvalidArgument, Retry::kNo};
-    case 401:
-      return {Code::kUnauthenticated, Retry::kNo};
-    case 403:
-      return {Code::kPermissionDenied, Retry::kNo};
-    case 404:
-      return {Code::kNotFound, Retry::kNo};
-    case 409:
-      return {Code::kAborted, Retry::kNo};
-    default:
-      return {Code::kFailedPrecondition, Retry::kNo};
-  }
-}
-
 std::string TrimSpaces(const std::string& text) {
   size_t begin = text.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
@@ -342,7 +320,7 @@ std::string ServiceNowConnector::RequestAccessToken(sdk::Context& ctx) {
       reason = GetString(parsed["error"], "message");
     }
   }
-  auto [code, retry] = ClassifyHttpStatus(response.status);
+  auto [code, retry] = sdk::ClassifyHttpStatus(response.status);
   if (code == Code::kFailedPrecondition || code == Code::kInvalidArgument ||
       code == Code::kNotFound) {
     // A refused grant means the OAuth settings are wrong.
@@ -417,7 +395,7 @@ ServiceNowConnector::Response ServiceNowConnector::Call(
         reason = detail.empty() ? message : message + ": " + detail;
       }
     }
-    auto [code, retry] = ClassifyHttpStatus(response.status);
+    auto [code, retry] = sdk::ClassifyHttpStatus(response.status);
     json details = {{"httpStatus", response.status},
                     {"method", Lower(method)},
                     {"endpoint", EndpointName(endpoint_id)}};

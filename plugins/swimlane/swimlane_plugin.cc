@@ -38,11 +38,14 @@
 
 namespace {
 
+using casebridge::sdk::ClassifyHttpStatus;
 using casebridge::sdk::Code;
 using casebridge::sdk::Context;
 using casebridge::sdk::Error;
 using casebridge::sdk::HttpRequest;
 using casebridge::sdk::HttpResponse;
+using casebridge::sdk::IsHttpUrl;
+using casebridge::sdk::IsSafePathSegment;
 using casebridge::sdk::Retry;
 using nlohmann::json;
 
@@ -214,40 +217,9 @@ json NumericValue(const std::string& value) {
   return *n;
 }
 
-bool IsSafeSegment(std::string_view s) {
-  if (s.empty() || s == "." || s == "..") return false;
-  for (char c : s) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
-          c == '.' || c == '~')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool IsHttpUrl(const std::string& url) {
-  for (char c : url) {
-    if (std::isspace(static_cast<unsigned char>(c))) return false;
-  }
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return false;
-  std::string scheme = url.substr(0, scheme_end);
-  for (char& c : scheme) c = static_cast<char>(std::tolower(c));
-  if (scheme != "http" && scheme != "https") return false;
-  size_t host_start = scheme_end + 3;
-  size_t host_end = url.find_first_of("/?#", host_start);
-  if (host_end == std::string::npos) host_end = url.size();
-  std::string authority = url.substr(host_start, host_end - host_start);
-  if (authority.find('@') != std::string::npos) return false;
-  std::string host;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string::npos) return false;
-    host = authority.substr(1, close - 1);
-  } else {
-    host = authority.substr(0, authority.find(':'));
-  }
-  return !host.empty() && url.find_first_of("?#") == std::string::npos;
+// An http(s) URL without a query or fragment: the base of every API path.
+bool IsBaseUrl(const std::string& url) {
+  return IsHttpUrl(url) && url.find_first_of("?#") == std::string::npos;
 }
 
 [[noreturn]] void InvalidParams(const std::string& detail) {
@@ -301,25 +273,10 @@ StepError HttpStepError(const HttpResponse& response) {
       e.reason = text(*argument) + " (" + text(*error_code) + ")";
     }
   }
-  if (s == 429) {
-    e.code = Code::kResourceExhausted;
-    e.retry = Retry::kYes;
-    e.retry_after_ms = response.RetryAfterMs();
-  } else if (s >= 500) {
-    e.code = Code::kUnavailable;
-    e.retry = Retry::kYes;
-    e.retry_after_ms = response.RetryAfterMs();
-  } else if (s == 401) {
-    e.code = Code::kUnauthenticated;
-  } else if (s == 403) {
-    e.code = Code::kPermissionDenied;
-  } else if (s == 404) {
-    e.code = Code::kNotFound;
-  } else if (s == 400 || s == 422) {
-    e.code = Code::kInvalidArgument;
-  } else {
-    e.code = Code::kFailedPrecondition;
-  }
+  const auto [code, retry] = ClassifyHttpStatus(s);
+  e.code = code;
+  e.retry = retry;
+  if (retry == Retry::kYes) e.retry_after_ms = response.RetryAfterMs();
   e.details = {{"status", s}};
   if (!response.body.empty()) {
     e.details["body"] = response.body.substr(0, kMaxErrorBodyChars);
@@ -358,7 +315,7 @@ Config ParseConfig(const json& config) {
   }
   Config out;
   const json* url = Find(config, "apiUrl");
-  if (!url || !url->is_string() || !IsHttpUrl(url->get<std::string>())) {
+  if (!url || !url->is_string() || !IsBaseUrl(url->get<std::string>())) {
     InvalidConfig("config.apiUrl must be an http or https URL with a host");
   }
   out.url = url->get<std::string>();
@@ -368,7 +325,8 @@ Config ParseConfig(const json& config) {
           ? out.url
           : out.url + "/api";
   const json* app = Find(config, "appId");
-  if (!app || !app->is_string() || !IsSafeSegment(app->get<std::string>())) {
+  if (!app || !app->is_string() ||
+      !IsSafePathSegment(app->get<std::string>())) {
     InvalidConfig(
         "config.appId must be a Swimlane application id (letters, digits, "
         "'-', '_', '.', '~')");
@@ -414,7 +372,7 @@ Config ParseConfig(const json& config) {
       }
       *target = v->get<std::string>();
     }
-    if (!IsSafeSegment(field.id)) {
+    if (!IsSafePathSegment(field.id)) {
       InvalidConfig(where + ".id must be a Swimlane field id");
     }
     out.mappings.emplace_back(key, std::move(field));
@@ -495,7 +453,7 @@ PushParams ParsePushParams(const json& params) {
     }
     if (key == "externalId") {
       if (value.is_string()) {
-        if (!IsSafeSegment(value.get<std::string>())) {
+        if (!IsSafePathSegment(value.get<std::string>())) {
           InvalidParams("incident.externalId: not a valid record id");
         }
         out.external_id = value.get<std::string>();

@@ -144,6 +144,7 @@ void RpcAuthorizer::Record(grpc::ServerContextBase* ctx,
                            const std::string& owner) {
   CallRecord record;
   record.mutation = action.mutation;
+  record.principal_id = principal.user.username;
   if (action.mutation) {
     record.principal = principal;
     record.action = action;
@@ -152,6 +153,13 @@ void RpcAuthorizer::Record(grpc::ServerContextBase* ctx,
   }
   absl::MutexLock lock(&mu_);
   calls_[ctx] = std::move(record);
+}
+
+std::string RpcAuthorizer::PrincipalIdOf(
+    const grpc::ServerContextBase& ctx) {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(const_cast<grpc::ServerContextBase*>(&ctx));
+  return it == calls_.end() ? std::string() : it->second.principal_id;
 }
 
 bool RpcAuthorizer::Take(grpc::ServerContextBase* ctx, CallRecord* out) {

@@ -54,6 +54,11 @@ class RpcAuthorizer {
   std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
   NewInterceptorFactory();
 
+  // The username of the principal a call in progress was authorized as (""
+  // before Check, or when it failed). For the request log line; an interceptor
+  // reading it must run before this class's (which forgets the call).
+  std::string PrincipalIdOf(const grpc::ServerContextBase& ctx);
+
   auth::Guard* guard() const { return guard_; }
 
  private:
@@ -61,7 +66,8 @@ class RpcAuthorizer {
   class Factory;
   struct CallRecord {
     bool mutation = false;
-    auth::Principal principal;
+    std::string principal_id;  // username
+    auth::Principal principal;  // mutations only
     auth::Action action;
     std::string owner;
     std::string peer;

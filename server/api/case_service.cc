@@ -1,6 +1,7 @@
 #include "server/api/case_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "server/api/case_convert.h"
 #include "server/api/connector_service.h"
 #include "server/api/grpc_status.h"
+#include "server/api/push_convert.h"
 #include "server/api/unimplemented.h"
 #include "server/cases/validation.h"
 #include "server/util/ids.h"
@@ -33,6 +35,11 @@ std::vector<std::string> Strings(
 void CaseWithCommentsToProto(const cases::CaseWithComments& in, v1::Case* out) {
   CaseToProto(in.c, out);
   for (const auto& a : in.comments) AttachmentToProto(a, out->add_comments());
+}
+
+grpc::Status PushUnavailable() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "pushing is not enabled on this server");
 }
 
 }  // namespace
@@ -72,24 +79,37 @@ absl::StatusOr<std::vector<std::string>> CaseServiceImpl::ConfigurationOwner(
   return std::vector<std::string>{};  // the manager reports NOT_FOUND
 }
 
-grpc::Status CaseServiceImpl::CreateCase(grpc::ServerContext* ctx,
-                                         const v1::CreateCaseRequest* request,
-                                         v1::CreateCaseResponse* response) {
+grpc::ServerUnaryReactor* CaseServiceImpl::CreateCase(
+    grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
+    v1::CreateCaseResponse* response) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   auto who = authz_->CheckOwner(
       ctx, {"CaseService.CreateCase", auth::Privilege::kCasesWrite, "case", "", true},
       request->owner());
-  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   ValidationErrors errors;
   cases::NewCase c = NewCaseFromProto(*request, errors);
   if (!errors.empty()) {
     // Report the field rules' violations along with the enum ones.
     cases::CheckNewCase(c, errors);
-    return ToGrpcStatus(errors.ToStatus());
+    reactor->Finish(ToGrpcStatus(errors.ToStatus()));
+    return reactor;
   }
-  auto result = manager_->CreateCase(std::move(c), who->user);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  CaseToProto(*result, response->mutable_case_());
-  return grpc::Status::OK;
+  // `response` and `reactor` stay valid until Finish.
+  manager_->CreateCaseAsync(
+      std::move(c), who->user,
+      [reactor, response](absl::StatusOr<store::Case> result) {
+        if (!result.ok()) {
+          reactor->Finish(ToGrpcStatus(result.status()));
+          return;
+        }
+        CaseToProto(*result, response->mutable_case_());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
@@ -111,6 +131,15 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
     return reactor;
   }
   CaseWithCommentsToProto(*result, response->mutable_case_());
+  if (push_ != nullptr) {
+    auto statuses = push_->PushStatuses(request->id());
+    if (!statuses.ok()) {
+      reactor->Finish(ToGrpcStatus(statuses.status()));
+      return reactor;
+    }
+    for (const auto& s : *statuses)
+      PushStatusToProto(s, response->mutable_case_()->add_push_statuses());
+  }
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }
@@ -396,13 +425,107 @@ grpc::Status CaseServiceImpl::FindCaseActivity(
 
 grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext* ctx,
                                        const v1::PushCaseRequest* request,
-                                       v1::PushCaseResponse*) {
+                                       v1::PushCaseResponse* response) {
   auto who = authz_->Check(
       ctx, {"CaseService.PushCase", auth::Privilege::kCasesWrite, "case", request->case_id(), true},
       [&] { return CaseOwners({request->case_id()}); });
   if (!who.ok()) return ToGrpcStatus(who.status());
-  return NotYetImplemented("CaseService.PushCase",
-                           "the push pipeline (plugin host and job queue)");
+  if (push_ == nullptr) return PushUnavailable();
+  const absl::Time deadline =
+      ctx->deadline() >= std::chrono::system_clock::time_point::max() -
+                             std::chrono::hours(24 * 365)
+          ? absl::InfiniteFuture()
+          : absl::FromChrono(ctx->deadline());
+  auto result = push_->PushCase(request->case_id(), request->connector_id(),
+                                request->async(), deadline, who->user);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  v1::Case* c = response->mutable_case_();
+  CaseToProto(result->c, c);
+  for (const auto& a : result->comments)
+    AttachmentToProto(a, c->add_comments());
+  for (const auto& s : result->push_statuses)
+    PushStatusToProto(s, c->add_push_statuses());
+  PushJobToProto(result->job, response->mutable_job());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::GetPushJob(grpc::ServerContext* ctx,
+                                         const v1::GetPushJobRequest* request,
+                                         v1::GetPushJobResponse* response) {
+  absl::StatusOr<store::PushJob> job;
+  auto who = authz_->Check(
+      ctx, {"CaseService.GetPushJob", auth::Privilege::kCasesRead, "push_job", request->id(), false},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        if (push_ == nullptr) return std::vector<std::string>{};
+        job = push_->GetJob(request->id());
+        // A missing job has no owner: only every-owner readers learn that.
+        if (absl::IsNotFound(job.status())) return std::vector<std::string>{};
+        if (!job.ok()) return job.status();
+        return CaseOwners({job->case_id});
+      });
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (push_ == nullptr) return PushUnavailable();
+  if (!job.ok()) return ToGrpcStatus(job.status());
+  PushJobToProto(*job, response->mutable_job());
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::ListPushJobs(
+    grpc::ServerContext* ctx, const v1::ListPushJobsRequest* request,
+    v1::ListPushJobsResponse* response) {
+  // Jobs of one case need cases:read on its owner; jobs of every case need
+  // it on every owner (an empty owner list is "no owner", which only an
+  // every-owner role passes).
+  auto who = authz_->Check(
+      ctx, {"CaseService.ListPushJobs", auth::Privilege::kCasesRead, "push_job", request->case_id(), false},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        if (request->case_id().empty()) return std::vector<std::string>{};
+        return CaseOwners({request->case_id()});
+      });
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (push_ == nullptr) return PushUnavailable();
+  store::PushJobQuery query;
+  query.case_id = request->case_id();
+  query.page = request->page();
+  query.per_page = request->per_page();
+  ValidationErrors errors;
+  for (int i = 0; i < request->states_size(); ++i) {
+    auto state = PushJobStateFromProto(request->states(i));
+    if (!state) {
+      errors.Add("states[" + std::to_string(i) + "]",
+                 "must be a known push job state");
+      continue;
+    }
+    query.states.push_back(*state);
+  }
+  if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  auto page = push_->ListJobs(query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (const auto& j : page->jobs) PushJobToProto(j, response->add_jobs());
+  response->set_page(query.page == 0 ? 1 : query.page);
+  response->set_per_page(query.per_page == 0 ? 20 : query.per_page);
+  response->set_total(page->total);
+  return grpc::Status::OK;
+}
+
+grpc::Status CaseServiceImpl::RetryPushJob(
+    grpc::ServerContext* ctx, const v1::RetryPushJobRequest* request,
+    v1::RetryPushJobResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.RetryPushJob", auth::Privilege::kCasesWrite, "push_job", request->id(), true},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        if (push_ == nullptr) return std::vector<std::string>{};
+        auto job = push_->GetJob(request->id());
+        if (absl::IsNotFound(job.status())) return std::vector<std::string>{};
+        if (!job.ok()) return job.status();
+        return CaseOwners({job->case_id});
+      });
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (push_ == nullptr) return PushUnavailable();
+  auto job = push_->RetryJob(request->id());
+  if (!job.ok()) return ToGrpcStatus(job.status());
+  PushJobToProto(*job, response->mutable_job());
+  return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::GetConfiguration(
@@ -466,6 +589,31 @@ grpc::Status CaseServiceImpl::FindConnectors(
   if (!found.ok()) return ToGrpcStatus(found.status());
   for (const auto& c : *found) ConnectorToProto(c, response->add_connectors());
   return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseServiceImpl::WatchCases(
+    grpc::CallbackServerContext* ctx, const v1::WatchCasesRequest* request) {
+  // A stream that ends at once with `status`.
+  class Ended : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
+   public:
+    explicit Ended(grpc::Status status) { Finish(std::move(status)); }
+    void OnDone() override { delete this; }
+  };
+  // Like FindCases: only owners the caller may read, an explicit owner
+  // filter can only narrow.
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.WatchCases", auth::Privilege::kCasesRead, "case", ""},
+      owners);
+  if (!who.ok()) return new Ended(ToGrpcStatus(who.status()));
+  if (watch_ == nullptr) {
+    return new Ended(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "WatchCases is not enabled on this server"));
+  }
+  v1::WatchCasesRequest narrowed = *request;
+  narrowed.clear_owners();
+  for (const std::string& owner : owners) narrowed.add_owners(owner);
+  return watch_->Watch(ctx, &narrowed);
 }
 
 }  // namespace casebridge::api

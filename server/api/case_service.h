@@ -1,8 +1,7 @@
 // casebridge.v1.CaseService: converts each request to the case domain, runs
 // it on a cases::CaseManager and converts the result back; absl::Status
-// errors become grpc::Status with google.rpc details. PushCase and
-// FindConnectors answer UNIMPLEMENTED until the push pipeline and the
-// connector registry land.
+// errors become grpc::Status with google.rpc details. The push RPCs run on a
+// cases::PushManager (SetPushManager); without one they answer UNAVAILABLE.
 //
 // Thread-safe; one instance serves all calls. The manager must outlive it.
 #ifndef CASEBRIDGE_SERVER_API_CASE_SERVICE_H_
@@ -10,7 +9,9 @@
 
 #include "casebridge/v1/case_service.grpc.pb.h"
 #include "server/api/authz.h"
+#include "server/api/watch_cases.h"
 #include "server/cases/case_manager.h"
+#include "server/cases/push_manager.h"
 #include "server/connectors/connector_manager.h"
 #include "server/store/model.h"
 
@@ -18,10 +19,16 @@ namespace casebridge::api {
 
 // GetCase and FindCases, the hot reads, use the callback API and run inline
 // on gRPC's callback threads (they never wait for a lock: reads use their own
-// SQLite connections); every other method, writes included, is synchronous
-// and runs on the sync server's thread pool, where blocking is expected.
-using CaseServiceBase = v1::CaseService::WithCallbackMethod_GetCase<
-    v1::CaseService::WithCallbackMethod_FindCases<v1::CaseService::Service>>;
+// SQLite connections). CreateCase uses the callback API too: it validates
+// inline, then hands the write to the manager's writer thread, which
+// finishes the call after its batch commits. Every other method is
+// synchronous and runs on the sync server's thread pool, where blocking is
+// expected.
+using CaseServiceBase = v1::CaseService::WithCallbackMethod_CreateCase<
+    v1::CaseService::WithCallbackMethod_GetCase<
+        v1::CaseService::WithCallbackMethod_FindCases<
+            v1::CaseService::WithCallbackMethod_WatchCases<
+                v1::CaseService::Service>>>>;
 
 class CaseServiceImpl final : public CaseServiceBase {
  public:
@@ -31,9 +38,9 @@ class CaseServiceImpl final : public CaseServiceBase {
   CaseServiceImpl(cases::CaseManager* manager, RpcAuthorizer* authz,
                   connectors::ConnectorManager* connectors = nullptr);
 
-  grpc::Status CreateCase(grpc::ServerContext* ctx,
-                          const v1::CreateCaseRequest* request,
-                          v1::CreateCaseResponse* response) override;
+  grpc::ServerUnaryReactor* CreateCase(
+      grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
+      v1::CreateCaseResponse* response) override;
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* ctx,
                                     const v1::GetCaseRequest* request,
                                     v1::GetCaseResponse* response) override;
@@ -88,6 +95,26 @@ class CaseServiceImpl final : public CaseServiceBase {
   grpc::Status PushCase(grpc::ServerContext* ctx,
                         const v1::PushCaseRequest* request,
                         v1::PushCaseResponse* response) override;
+  grpc::Status GetPushJob(grpc::ServerContext* ctx,
+                          const v1::GetPushJobRequest* request,
+                          v1::GetPushJobResponse* response) override;
+  grpc::Status ListPushJobs(grpc::ServerContext* ctx,
+                            const v1::ListPushJobsRequest* request,
+                            v1::ListPushJobsResponse* response) override;
+  grpc::Status RetryPushJob(grpc::ServerContext* ctx,
+                            const v1::RetryPushJobRequest* request,
+                            v1::RetryPushJobResponse* response) override;
+
+  // Enables the push RPCs and push_statuses in GetCase; call before serving.
+  void SetPushManager(cases::PushManager* push) { push_ = push; }
+
+  // A server-streaming callback method: the hub serves each stream. Needs
+  // cases read on the owners watched (empty owners: every owner readable).
+  grpc::ServerWriteReactor<v1::WatchCasesResponse>* WatchCases(
+      grpc::CallbackServerContext* ctx,
+      const v1::WatchCasesRequest* request) override;
+  // Enables WatchCases; call before serving. Without it the RPC is UNAVAILABLE.
+  void SetWatchHub(CaseWatchHub* hub) { watch_ = hub; }
   grpc::Status GetConfiguration(
       grpc::ServerContext* ctx, const v1::GetConfigurationRequest* request,
       v1::GetConfigurationResponse* response) override;
@@ -114,6 +141,8 @@ class CaseServiceImpl final : public CaseServiceBase {
   cases::CaseManager* manager_;
   connectors::ConnectorManager* connectors_;
   RpcAuthorizer* authz_;
+  cases::PushManager* push_ = nullptr;
+  CaseWatchHub* watch_ = nullptr;
 };
 
 }  // namespace casebridge::api

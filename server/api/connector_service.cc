@@ -66,7 +66,7 @@ void ResultToProto(const connectors::ExecuteResult& in,
   if (in.retry_at) TimeToProto(*in.retry_at, out->mutable_retry_at());
 }
 
-connectors::ExecuteOptions OptionsFor(grpc::ServerContext* ctx) {
+connectors::ExecuteOptions OptionsFor(grpc::ServerContextBase* ctx) {
   connectors::ExecuteOptions options;
   const auto deadline = ctx->deadline();
   // gRPC reports "no deadline" as a far-future time point.
@@ -77,6 +77,34 @@ connectors::ExecuteOptions OptionsFor(grpc::ServerContext* ctx) {
   options.is_cancelled = [ctx] { return ctx->IsCancelled(); };
   return options;
 }
+
+// Finishes one ExecuteConnector from whichever thread completes the run, and
+// abandons the run when the client cancels. gRPC calls OnCancel and OnDone
+// only after the handler has returned, so `run_` is set by then.
+class ExecuteReactor final : public grpc::ServerUnaryReactor {
+ public:
+  explicit ExecuteReactor(v1::ExecuteConnectorResponse* response)
+      : response_(response) {}
+
+  void Complete(absl::StatusOr<connectors::ExecuteResult> result) {
+    if (!result.ok()) {
+      Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    ResultToProto(*result, response_->mutable_result());
+    Finish(grpc::Status::OK);
+  }
+  void set_run(std::shared_ptr<connectors::ExecuteHandle> run) {
+    run_ = std::move(run);
+  }
+
+  void OnCancel() override { run_->Cancel(); }
+  void OnDone() override { delete this; }
+
+ private:
+  v1::ExecuteConnectorResponse* const response_;
+  std::shared_ptr<connectors::ExecuteHandle> run_;
+};
 
 }  // namespace
 
@@ -181,18 +209,27 @@ grpc::Status ConnectorServiceImpl::DeleteConnector(
   return grpc::Status::OK;
 }
 
-grpc::Status ConnectorServiceImpl::ExecuteConnector(
-    grpc::ServerContext* ctx, const v1::ExecuteConnectorRequest* request,
+grpc::ServerUnaryReactor* ConnectorServiceImpl::ExecuteConnector(
+    grpc::CallbackServerContext* ctx,
+    const v1::ExecuteConnectorRequest* request,
     v1::ExecuteConnectorResponse* response) {
   auto who = authz_->Check(
       ctx, {"ConnectorService.ExecuteConnector", auth::Privilege::kConnectorsRead, "connector", request->id(), true});
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  auto result = manager_->Execute(request->id(), request->sub_action(),
-                                  StructToJson(request->sub_action_params()),
-                                  OptionsFor(ctx));
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  ResultToProto(*result, response->mutable_result());
-  return grpc::Status::OK;
+  if (!who.ok()) {
+    grpc::ServerUnaryReactor* refused = ctx->DefaultReactor();
+    refused->Finish(ToGrpcStatus(who.status()));
+    return refused;
+  }
+  auto* reactor = new ExecuteReactor(response);
+  connectors::ExecuteOptions options = OptionsFor(ctx);
+  options.is_cancelled = nullptr;  // OnCancel tells the run instead
+  reactor->set_run(manager_->ExecuteAsync(
+      request->id(), request->sub_action(),
+      StructToJson(request->sub_action_params()), options,
+      [reactor](absl::StatusOr<connectors::ExecuteResult> result) {
+        reactor->Complete(std::move(result));
+      }));
+  return reactor;
 }
 
 grpc::Status ConnectorServiceImpl::TestConnector(

@@ -13,10 +13,18 @@ namespace casebridge::api {
 // Fills a Connector message (never secrets).
 void ConnectorToProto(const connectors::ConnectorView& in, v1::Connector* out);
 
+// ExecuteConnector uses the callback API: the handler checks the caller,
+// validates and queues the plugin call on the manager's execute workers and
+// returns; the call finishes from the worker (or the deadline timer), so no
+// gRPC thread waits on a plugin. Every other method is synchronous.
+using ConnectorServiceBase =
+    v1::ConnectorService::WithCallbackMethod_ExecuteConnector<
+        v1::ConnectorService::Service>;
+
 // Thread-safe; one instance serves all calls. Borrows the manager and the
 // authorizer (every call is checked: connectors:read to list, get and
 // execute; connectors:all to create, update, delete and test).
-class ConnectorServiceImpl final : public v1::ConnectorService::Service {
+class ConnectorServiceImpl final : public ConnectorServiceBase {
  public:
   ConnectorServiceImpl(connectors::ConnectorManager* manager,
                        RpcAuthorizer* authz)
@@ -41,8 +49,10 @@ class ConnectorServiceImpl final : public v1::ConnectorService::Service {
                                const v1::DeleteConnectorRequest* request,
                                v1::DeleteConnectorResponse* response) override;
   // Runs under the call's deadline (capped by connectors.execute_timeout_ms).
-  grpc::Status ExecuteConnector(
-      grpc::ServerContext* ctx, const v1::ExecuteConnectorRequest* request,
+  // A cancelled call abandons the run at once.
+  grpc::ServerUnaryReactor* ExecuteConnector(
+      grpc::CallbackServerContext* ctx,
+      const v1::ExecuteConnectorRequest* request,
       v1::ExecuteConnectorResponse* response) override;
   grpc::Status TestConnector(grpc::ServerContext* ctx,
                              const v1::TestConnectorRequest* request,

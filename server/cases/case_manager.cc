@@ -1,5 +1,6 @@
 #include "server/cases/case_manager.h"
 
+#include <future>
 #include <map>
 #include <memory>
 #include <set>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/cases/case_diff.h"
+#include "server/cases/case_events.h"
 #include "server/cases/kibana_json.h"
 #include "server/cases/validation.h"
 #include "server/util/ids.h"
@@ -79,7 +81,7 @@ absl::Status CheckOwnerMatches(const std::string& requested,
 }  // namespace
 
 CaseManager::CaseManager(store::Store* store, Clock clock)
-    : store_(store), clock_(std::move(clock)) {
+    : store_(store), clock_(std::move(clock)), writes_(store) {
   if (!clock_) clock_ = [] { return absl::Now(); };
 }
 
@@ -89,38 +91,63 @@ absl::Time CaseManager::Now() const {
 
 absl::StatusOr<store::Case> CaseManager::CreateCase(NewCase request,
                                                     const store::User& user) {
+  std::promise<absl::StatusOr<store::Case>> result;
+  std::future<absl::StatusOr<store::Case>> future = result.get_future();
+  CreateCaseAsync(std::move(request), user,
+                  [&result](absl::StatusOr<store::Case> c) {
+                    result.set_value(std::move(c));
+                  });
+  return future.get();
+}
+
+void CaseManager::CreateCaseAsync(NewCase request, const store::User& user,
+                                  CaseCallback done) {
   ValidationErrors errors;
   CheckNewCase(request, errors);
-  RETURN_IF_ERROR(errors.ToStatus());
-
-  ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
-  ASSIGN_OR_RETURN(auto definitions, OwnerDefinitions(*tx, request.owner));
-  ApplyCustomFieldDefinitions(request.custom_fields, definitions,
-                              "custom_fields", errors);
-  RETURN_IF_ERROR(errors.ToStatus());
-
-  const absl::Time now = Now();
-  store::Case c;
-  c.id = NewUuid();
-  c.title = std::move(request.title);
-  c.description = std::move(request.description);
-  c.tags = std::move(request.tags);
-  c.status = store::CaseStatus::kOpen;
-  c.severity = request.severity;
-  c.owner = std::move(request.owner);
-  c.assignees = std::move(request.assignees);
-  c.category = std::move(request.category);
-  c.custom_fields = std::move(request.custom_fields);
-  c.connector = std::move(request.connector);
-  c.sync_alerts = request.sync_alerts;
-  c.created_at = now;
-  c.created_by = user;
-  RETURN_IF_ERROR(tx->InsertCase(c));
-  RETURN_IF_ERROR(tx->InsertUserAction(CreateCaseAction(c, user, now)));
-  RETURN_IF_ERROR(tx->Commit());
-  c.total_comment = 0;
-  c.total_alerts = 0;
-  return c;
+  if (!errors.empty()) {
+    done(errors.ToStatus());
+    return;
+  }
+  auto c = std::make_shared<store::Case>();
+  c->id = NewUuid();
+  c->title = std::move(request.title);
+  c->description = std::move(request.description);
+  c->tags = std::move(request.tags);
+  c->status = store::CaseStatus::kOpen;
+  c->severity = request.severity;
+  c->owner = std::move(request.owner);
+  c->assignees = std::move(request.assignees);
+  c->category = std::move(request.category);
+  c->custom_fields = std::move(request.custom_fields);
+  c->connector = std::move(request.connector);
+  c->sync_alerts = request.sync_alerts;
+  c->created_at = Now();
+  c->created_by = user;
+  writes_.Submit(
+      [c](store::Transaction& tx) -> absl::Status {
+        // The owner's custom-field definitions are read in the write
+        // transaction, so the case matches the configuration it commits with.
+        ValidationErrors errors;
+        ASSIGN_OR_RETURN(auto definitions, OwnerDefinitions(tx, c->owner));
+        ApplyCustomFieldDefinitions(c->custom_fields, definitions,
+                                    "custom_fields", errors);
+        RETURN_IF_ERROR(errors.ToStatus());
+        RETURN_IF_ERROR(tx.InsertCase(*c));
+        RETURN_IF_ERROR(tx.InsertUserAction(
+            CreateCaseAction(*c, c->created_by, c->created_at)));
+        return RecordCaseEvent(tx, store::CaseEventType::kCreated, *c,
+                               c->created_at);
+      },
+      [c, done = std::move(done)](absl::Status status) {
+        if (!status.ok()) {
+          done(std::move(status));
+          return;
+        }
+        NotifyCaseEventsCommitted();
+        c->total_comment = 0;
+        c->total_alerts = 0;
+        done(std::move(*c));
+      });
 }
 
 absl::StatusOr<CaseWithComments> CaseManager::GetCase(const std::string& id,
@@ -251,7 +278,12 @@ absl::StatusOr<std::vector<store::Case>> CaseManager::UpdateCases(
     }
     out.push_back(std::move(updated));
   }
+  for (const store::Case& c : out) {
+    RETURN_IF_ERROR(
+        RecordCaseEvent(*tx, store::CaseEventType::kUpdated, c, now));
+  }
   RETURN_IF_ERROR(tx->Commit());
+  NotifyCaseEventsCommitted();
   return out;
 }
 
@@ -286,7 +318,14 @@ absl::Status CaseManager::DeleteCases(std::vector<std::string> ids) {
                      "; nothing was deleted"));
   }
   for (const auto& id : unique) RETURN_IF_ERROR(tx->DeleteCase(id));
-  return tx->Commit();
+  const absl::Time now = Now();
+  for (const store::Case& c : found) {
+    RETURN_IF_ERROR(
+        RecordCaseEvent(*tx, store::CaseEventType::kDeleted, c, now));
+  }
+  RETURN_IF_ERROR(tx->Commit());
+  NotifyCaseEventsCommitted();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<FoundCases> CaseManager::FindCases(store::CaseQuery query) {
@@ -440,7 +479,10 @@ absl::StatusOr<CaseWithComments> CaseManager::AddComment(
   c.updated_by = user;
   RETURN_IF_ERROR(tx->UpdateCase(c));
   RETURN_IF_ERROR(tx->InsertUserAction(CommentAction("create", a, user, now)));
+  RETURN_IF_ERROR(
+      RecordCaseEvent(*tx, store::CaseEventType::kCommented, c, now));
   RETURN_IF_ERROR(tx->Commit());
+  NotifyCaseEventsCommitted();
   c.total_comment = total_comment;
   c.total_alerts = total_alerts;
   out.comments.push_back(std::move(a));
@@ -520,7 +562,10 @@ absl::StatusOr<CaseWithComments> CaseManager::UpdateComment(
   RETURN_IF_ERROR(tx->UpdateCase(c));
   RETURN_IF_ERROR(
       tx->InsertUserAction(CommentAction("update", *stored, user, now)));
+  RETURN_IF_ERROR(
+      RecordCaseEvent(*tx, store::CaseEventType::kCommented, c, now));
   RETURN_IF_ERROR(tx->Commit());
+  NotifyCaseEventsCommitted();
   c.total_alerts = total_alerts;
   return out;
 }
@@ -564,7 +609,7 @@ absl::Status CaseManager::DeleteComment(const std::string& case_id,
   if (comment_id.empty()) errors.Add("comment_id", "is required");
   RETURN_IF_ERROR(errors.ToStatus());
   ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
-  RETURN_IF_ERROR(LoadCase(*tx, case_id).status());
+  ASSIGN_OR_RETURN(store::Case c, LoadCase(*tx, case_id));
   auto a = tx->GetAttachment(case_id, comment_id);
   if (absl::IsNotFound(a.status())) {
     return absl::NotFoundError(
@@ -572,16 +617,21 @@ absl::Status CaseManager::DeleteComment(const std::string& case_id,
   }
   if (!a.ok()) return a.status();
   RETURN_IF_ERROR(tx->DeleteAttachment(case_id, comment_id));
+  const absl::Time now = Now();
   RETURN_IF_ERROR(
-      tx->InsertUserAction(CommentAction("delete", *a, user, Now())));
-  return tx->Commit();
+      tx->InsertUserAction(CommentAction("delete", *a, user, now)));
+  RETURN_IF_ERROR(
+      RecordCaseEvent(*tx, store::CaseEventType::kCommented, c, now));
+  RETURN_IF_ERROR(tx->Commit());
+  NotifyCaseEventsCommitted();
+  return absl::OkStatus();
 }
 
 absl::Status CaseManager::DeleteComments(const std::string& case_id,
                                          const store::User& user) {
   if (case_id.empty()) return InvalidField("case_id", "is required");
   ASSIGN_OR_RETURN(auto tx, store_->BeginWrite());
-  RETURN_IF_ERROR(LoadCase(*tx, case_id).status());
+  ASSIGN_OR_RETURN(store::Case c, LoadCase(*tx, case_id));
   ASSIGN_OR_RETURN(std::vector<store::Attachment> all,
                    tx->ListAttachments(case_id));
   if (all.empty()) {
@@ -594,7 +644,11 @@ absl::Status CaseManager::DeleteComments(const std::string& case_id,
     RETURN_IF_ERROR(
         tx->InsertUserAction(CommentAction("delete", a, user, now)));
   }
-  return tx->Commit();
+  RETURN_IF_ERROR(
+      RecordCaseEvent(*tx, store::CaseEventType::kCommented, c, now));
+  RETURN_IF_ERROR(tx->Commit());
+  NotifyCaseEventsCommitted();
+  return absl::OkStatus();
 }
 
 absl::StatusOr<FoundActivity> CaseManager::FindCaseActivity(

@@ -21,6 +21,7 @@
 #include "server/cases/requests.h"
 #include "server/store/model.h"
 #include "server/store/store.h"
+#include "server/store/write_queue.h"
 
 namespace casebridge::cases {
 
@@ -54,8 +55,16 @@ class CaseManager {
   // `clock` defaults to absl::Now; times are kept to the millisecond.
   explicit CaseManager(store::Store* store, Clock clock = nullptr);
 
+  using CaseCallback = std::function<void(absl::StatusOr<store::Case>)>;
+
   absl::StatusOr<store::Case> CreateCase(NewCase request,
                                          const store::User& user);
+  // CreateCase without waiting: `done` gets its result exactly once, inline
+  // for an invalid request, otherwise on the manager's writer thread after
+  // the commit that made the case durable (it must not block). Concurrent
+  // creations share write transactions (store::WriteQueue).
+  void CreateCaseAsync(NewCase request, const store::User& user,
+                       CaseCallback done);
   absl::StatusOr<CaseWithComments> GetCase(const std::string& id,
                                            bool include_comments);
   // All or nothing; returns the cases that changed, in request order.
@@ -115,6 +124,7 @@ class CaseManager {
 
   store::Store* store_;
   Clock clock_;
+  store::WriteQueue writes_;  // CreateCaseAsync's writer
 };
 
 }  // namespace casebridge::cases

@@ -22,6 +22,7 @@ namespace {
 class Problems {
  public:
   void Add(std::string problem) { problems_.push_back(std::move(problem)); }
+  const std::vector<std::string>& list() const { return problems_; }
   absl::Status ToStatus(const std::string& path) const {
     if (problems_.empty()) return absl::OkStatus();
     return absl::InvalidArgumentError(
@@ -199,6 +200,27 @@ void ReadConnectors(const YAML::Node& node, ConnectorsConfig* out, Problems& pro
   }
 }
 
+void ReadJobs(const YAML::Node& node, JobsConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'jobs' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "jobs." + key;
+    const YAML::Node& value = entry.second;
+    if (key == "workers") ReadScalar(value, path, &out->workers, problems);
+    else if (key == "max_attempts") ReadScalar(value, path, &out->max_attempts, problems);
+    else if (key == "backoff_base_ms") ReadScalar(value, path, &out->backoff_base_ms, problems);
+    else if (key == "backoff_cap_ms") ReadScalar(value, path, &out->backoff_cap_ms, problems);
+    else if (key == "lease_ms") ReadScalar(value, path, &out->lease_ms, problems);
+    else if (key == "attempt_timeout_ms") ReadScalar(value, path, &out->attempt_timeout_ms, problems);
+    else if (key == "poll_ms") ReadScalar(value, path, &out->poll_ms, problems);
+    else if (key == "push_wait_ms") ReadScalar(value, path, &out->push_wait_ms, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
 void ReadHostSettings(const YAML::Node& node, std::vector<HttpHostSettings>* out,
                       Problems& problems) {
   if (!node.IsSequence()) {
@@ -252,6 +274,51 @@ void ReadHttp(const YAML::Node& node, HttpConfig* out, Problems& problems) {
     else if (key == "verification_mode") ReadScalar(value, path, &out->verification_mode, problems);
     else if (key == "proxy_verification_mode") ReadScalar(value, path, &out->proxy_verification_mode, problems);
     else if (key == "host_settings") ReadHostSettings(value, &out->host_settings, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
+void ReadPostgres(const YAML::Node& node, PostgresConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'postgres' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "postgres." + key;
+    const YAML::Node& value = entry.second;
+    if (key == "dsn") ReadScalar(value, path, &out->dsn, problems);
+    else if (key == "pool_size") ReadScalar(value, path, &out->pool_size, problems);
+    else if (key == "acquire_timeout_ms") ReadScalar(value, path, &out->acquire_timeout_ms, problems);
+    else if (key == "statement_timeout_ms") ReadScalar(value, path, &out->statement_timeout_ms, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
+void ReadMetrics(const YAML::Node& node, MetricsConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'metrics' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "metrics." + key;
+    if (key == "listen") ReadScalar(entry.second, path, &out->listen, problems);
+    else problems.Add(absl::StrCat("unknown key '", path, "'"));
+  }
+}
+
+void ReadWatch(const YAML::Node& node, WatchConfig* out, Problems& problems) {
+  if (!node.IsMap()) {
+    problems.Add("'watch' must be a map");
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string path = "watch." + key;
+    if (key == "retention_hours") ReadScalar(entry.second, path, &out->retention_hours, problems);
+    else if (key == "poll_interval_ms") ReadScalar(entry.second, path, &out->poll_interval_ms, problems);
+    else if (key == "max_streams") ReadScalar(entry.second, path, &out->max_streams, problems);
     else problems.Add(absl::StrCat("unknown key '", path, "'"));
   }
 }
@@ -318,6 +385,18 @@ std::string Config::SqlitePath() const {
 }
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
+  Config config;
+  std::vector<std::string> problems;
+  if (absl::Status s = LoadConfigFileCollecting(path, &config, &problems); !s.ok()) return s;
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config ", path, ": ", absl::StrJoin(problems, "; ")));
+  }
+  return config;
+}
+
+absl::Status LoadConfigFileCollecting(const std::string& path, Config* config,
+                                      std::vector<std::string>* problems_out) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -326,35 +405,39 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path) {
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("config ", path, " is not valid YAML: ", e.what()));
   }
-  Config config;
-  if (root.IsNull()) return config;
+  if (root.IsNull()) return absl::OkStatus();
   if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat("config ", path, " must be a YAML map"));
   Problems problems;
   for (const auto& entry : root) {
     const std::string key = entry.first.as<std::string>();
     const YAML::Node& value = entry.second;
-    if (key == "listen") ReadScalar(value, key, &config.listen_address, problems);
-    else if (key == "data_dir") ReadScalar(value, key, &config.data_dir, problems);
-    else if (key == "store") ReadScalar(value, key, &config.store, problems);
-    else if (key == "sqlite_path") ReadScalar(value, key, &config.sqlite_path, problems);
-    else if (key == "postgres_dsn") ReadScalar(value, key, &config.postgres_dsn, problems);
-    else if (key == "plugin_dirs") ReadStringList(value, key, &config.plugin_dirs, problems);
-    else if (key == "log_level") ReadScalar(value, key, &config.log_level, problems);
-    else if (key == "default_principal") ReadPrincipal(value, &config.default_principal, problems);
-    else if (key == "max_request_bytes") ReadScalar(value, key, &config.max_request_bytes, problems);
-    else if (key == "server_threads") ReadScalar(value, key, &config.server_threads, problems);
-    else if (key == "connectors") ReadConnectors(value, &config.connectors, problems);
-    else if (key == "http") ReadHttp(value, &config.http, problems);
+    if (key == "listen") ReadScalar(value, key, &config->listen_address, problems);
+    else if (key == "data_dir") ReadScalar(value, key, &config->data_dir, problems);
+    else if (key == "store") ReadScalar(value, key, &config->store, problems);
+    else if (key == "sqlite_path") ReadScalar(value, key, &config->sqlite_path, problems);
+    else if (key == "postgres_dsn") ReadScalar(value, key, &config->postgres.dsn, problems);
+    else if (key == "postgres") ReadPostgres(value, &config->postgres, problems);
+    else if (key == "plugin_dirs") ReadStringList(value, key, &config->plugin_dirs, problems);
+    else if (key == "log_level") ReadScalar(value, key, &config->log_level, problems);
+    else if (key == "default_principal") ReadPrincipal(value, &config->default_principal, problems);
+    else if (key == "max_request_bytes") ReadScalar(value, key, &config->max_request_bytes, problems);
+    else if (key == "server_threads") ReadScalar(value, key, &config->server_threads, problems);
+    else if (key == "connectors") ReadConnectors(value, &config->connectors, problems);
+    else if (key == "http") ReadHttp(value, &config->http, problems);
+    else if (key == "jobs") ReadJobs(value, &config->jobs, problems);
+    else if (key == "metrics") ReadMetrics(value, &config->metrics, problems);
+    else if (key == "watch") ReadWatch(value, &config->watch, problems);
+    else if (key == "log_requests") ReadScalar(value, key, &config->log_requests, problems);
     else if (key == "tls" || key == "auth") {
       std::vector<std::string> found;
-      if (key == "tls") ReadTlsConfig(value, &config.tls, found);
-      else ReadAuthConfig(value, &config.auth, found);
+      if (key == "tls") ReadTlsConfig(value, &config->tls, found);
+      else ReadAuthConfig(value, &config->auth, found);
       for (auto& p : found) problems.Add(std::move(p));
     }
     else problems.Add(absl::StrCat("unknown key '", key, "'"));
   }
-  if (absl::Status s = problems.ToStatus(path); !s.ok()) return s;
-  return config;
+  problems_out->insert(problems_out->end(), problems.list().begin(), problems.list().end());
+  return absl::OkStatus();
 }
 
 absl::Status ApplyEnvironment(Config& config) {
@@ -366,22 +449,36 @@ absl::Status ApplyEnvironment(Config& config) {
   if (const char* v = env("CASEBRIDGE_DATA_DIR")) config.data_dir = v;
   if (const char* v = env("CASEBRIDGE_STORE")) config.store = v;
   if (const char* v = env("CASEBRIDGE_SQLITE_PATH")) config.sqlite_path = v;
-  if (const char* v = env("CASEBRIDGE_POSTGRES_DSN")) config.postgres_dsn = v;
+  if (const char* v = env("CASEBRIDGE_POSTGRES_DSN")) config.postgres.dsn = v;
   if (const char* v = env("CASEBRIDGE_PLUGIN_DIRS")) {
     config.plugin_dirs = absl::StrSplit(v, ':', absl::SkipEmpty());
   }
   if (const char* v = env("CASEBRIDGE_LOG_LEVEL")) config.log_level = v;
+  if (const char* v = env("CASEBRIDGE_METRICS_LISTEN")) config.metrics.listen = v;
   ApplySecurityEnvironment(config);
   return absl::OkStatus();
 }
 
 absl::Status Validate(const Config& config) {
+  std::vector<std::string> problems = ValidationProblems(config);
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+  return absl::OkStatus();
+}
+
+std::vector<std::string> ValidationProblems(const Config& config) {
   std::vector<std::string> problems;
   if (config.store != "sqlite" && config.store != "postgres") {
     problems.push_back(absl::StrCat("store must be 'sqlite' or 'postgres', not '", config.store, "'"));
   }
-  if (config.store == "postgres" && config.postgres_dsn.empty()) {
-    problems.push_back("store 'postgres' needs postgres_dsn");
+  if (config.store == "postgres" && config.postgres.dsn.empty()) {
+    problems.push_back("store 'postgres' needs postgres.dsn (or CASEBRIDGE_POSTGRES_DSN)");
+  }
+  if (config.postgres.pool_size < 1 || config.postgres.pool_size > 1000) {
+    problems.push_back("postgres.pool_size must be between 1 and 1000");
+  }
+  if (config.postgres.acquire_timeout_ms < 1) problems.push_back("postgres.acquire_timeout_ms must be positive");
+  if (config.postgres.statement_timeout_ms < 0) {
+    problems.push_back("postgres.statement_timeout_ms must not be negative");
   }
   if (config.listen_address.rfind(':') == std::string::npos) {
     problems.push_back(absl::StrCat("listen must be host:port, not '", config.listen_address, "'"));
@@ -398,6 +495,17 @@ absl::Status Validate(const Config& config) {
   if (config.connectors.execute_threads < 1 || config.connectors.execute_threads > 256) {
     problems.push_back("connectors.execute_threads must be between 1 and 256");
   }
+  const JobsConfig& jobs = config.jobs;
+  if (jobs.workers < 1 || jobs.workers > 256) problems.push_back("jobs.workers must be between 1 and 256");
+  if (jobs.max_attempts < 1) problems.push_back("jobs.max_attempts must be positive");
+  if (jobs.backoff_base_ms < 1) problems.push_back("jobs.backoff_base_ms must be positive");
+  if (jobs.backoff_cap_ms < jobs.backoff_base_ms) {
+    problems.push_back("jobs.backoff_cap_ms must be at least jobs.backoff_base_ms");
+  }
+  if (jobs.lease_ms < 300) problems.push_back("jobs.lease_ms must be at least 300");
+  if (jobs.attempt_timeout_ms < 1) problems.push_back("jobs.attempt_timeout_ms must be positive");
+  if (jobs.poll_ms < 10) problems.push_back("jobs.poll_ms must be at least 10");
+  if (jobs.push_wait_ms < 1) problems.push_back("jobs.push_wait_ms must be positive");
   const HttpConfig& http = config.http;
   if (http.response_timeout_ms < 1) problems.push_back("http.response_timeout_ms must be positive");
   if (http.connect_timeout_ms < 1) problems.push_back("http.connect_timeout_ms must be positive");
@@ -416,9 +524,17 @@ absl::Status Validate(const Config& config) {
                                       "].verification_mode must be none, certificate or full"));
     }
   }
+  if (!config.metrics.listen.empty() && config.metrics.listen.rfind(':') == std::string::npos) {
+    problems.push_back(absl::StrCat("metrics.listen must be host:port, not '",
+                                    config.metrics.listen, "'"));
+  }
+  if (config.watch.retention_hours < 1) problems.push_back("watch.retention_hours must be positive");
+  if (config.watch.poll_interval_ms < 10) {
+    problems.push_back("watch.poll_interval_ms must be at least 10");
+  }
+  if (config.watch.max_streams < 1) problems.push_back("watch.max_streams must be positive");
   ValidateSecurity(config, problems);
-  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
-  return absl::OkStatus();
+  return problems;
 }
 
 }  // namespace casebridge::config

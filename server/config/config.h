@@ -129,10 +129,47 @@ struct AuthConfig {
   int64_t rate_limit_burst = 0;  // 0 = max(1, rate_limit_per_second)
 };
 
+// `jobs:` section: the durable push queue (server/jobs/).
+struct JobsConfig {
+  int workers = 4;               // concurrent pushes of this process
+  int max_attempts = 5;          // then the job is FAILED
+  int64_t backoff_base_ms = 1000;   // delay after the first failure
+  int64_t backoff_cap_ms = 300000;  // longest computed delay
+  int64_t lease_ms = 30000;         // a dead worker's job is taken over after this
+  int64_t attempt_timeout_ms = 60000;  // one pushToService run
+  int64_t poll_ms = 2000;           // idle workers look for due jobs this often
+  int64_t push_wait_ms = 60000;     // synchronous PushCase wait without a call deadline
+};
+
+// `metrics:` section: the Prometheus scrape endpoint.
+struct MetricsConfig {
+  // host:port of the HTTP server answering GET /metrics; empty = off.
+  std::string listen;
+};
+
+// `watch:` section: the WatchCases change feed.
+struct WatchConfig {
+  // Case events are kept this long; older resume tokens get OUT_OF_RANGE.
+  int64_t retention_hours = 168;
+  // How often open streams look for events committed by other replicas.
+  int64_t poll_interval_ms = 2000;
+  // Most WatchCases streams served at once; more get RESOURCE_EXHAUSTED.
+  int max_streams = 1000;
+};
+
 // The secrets keys, resolved from the environment and key files.
 struct EncryptionKeys {
   std::string primary;  // empty = none configured
   std::vector<std::string> old_keys;
+};
+
+// store: postgres. The DSN may hold a password: prefer the
+// CASEBRIDGE_POSTGRES_DSN environment variable to the file.
+struct PostgresConfig {
+  std::string dsn;  // libpq connection string or postgresql:// URI
+  int pool_size = 16;  // most connections per process
+  int acquire_timeout_ms = 5000;  // wait for a pooled connection
+  int statement_timeout_ms = 30000;  // per statement; 0 = none
 };
 
 struct Config {
@@ -144,11 +181,14 @@ struct Config {
   std::string store = "sqlite";
   // SQLite database file; <data_dir>/casebridge.db when empty.
   std::string sqlite_path;
-  // libpq connection string for store: postgres.
-  std::string postgres_dsn;
+  // store: postgres settings ("postgres:" section; the top-level
+  // "postgres_dsn" key is an alias of postgres.dsn).
+  PostgresConfig postgres;
   // Directories scanned for plugin .so files at start-up.
   std::vector<std::string> plugin_dirs;
   std::string log_level = "info";
+  // One JSON log line per RPC (request id, principal, method, duration, code).
+  bool log_requests = true;
   Principal default_principal;
   // Largest request the server accepts, in bytes.
   int64_t max_request_bytes = 4 * 1024 * 1024;
@@ -159,6 +199,10 @@ struct Config {
   HttpConfig http;
   TlsConfig tls;
   AuthConfig auth;
+  JobsConfig jobs;
+
+  MetricsConfig metrics;
+  WatchConfig watch;
 
   // Resolved path of the SQLite file.
   std::string SqlitePath() const;
@@ -167,6 +211,12 @@ struct Config {
 // Reads `path` (YAML). Unknown keys and wrong types are errors listing every
 // problem found.
 absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+// Like LoadConfigFile, but reads into `config` whatever parses and appends
+// every problem found to `problems`. Errors only when the file cannot be
+// read or is not a YAML map.
+absl::Status LoadConfigFileCollecting(const std::string& path, Config* config,
+                                      std::vector<std::string>* problems);
 
 // Applies CASEBRIDGE_LISTEN, CASEBRIDGE_DATA_DIR, CASEBRIDGE_STORE,
 // CASEBRIDGE_SQLITE_PATH, CASEBRIDGE_POSTGRES_DSN, CASEBRIDGE_PLUGIN_DIRS
@@ -184,6 +234,8 @@ absl::StatusOr<EncryptionKeys> ResolveEncryptionKeys(const Config& config);
 
 // Checks values that no parser can: the store kind, address form, log level.
 absl::Status Validate(const Config& config);
+// Every problem Validate would report, one per entry.
+std::vector<std::string> ValidationProblems(const Config& config);
 
 }  // namespace casebridge::config
 

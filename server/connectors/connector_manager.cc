@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -47,15 +48,111 @@ ExecuteResult ErrorResult(std::string connector_id, std::string message,
   return r;
 }
 
-// What one plugin call left behind, shared between the waiting RPC and the
-// worker thread running the plugin (which may outlive the RPC).
-struct CallSlot {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  absl::StatusOr<plugin_host::ExecuteOutcome> outcome =
-      absl::UnknownError("not run");
-  std::atomic<bool> abandoned{false};
+ExecuteResult CancelledResult(std::string connector_id) {
+  return ErrorResult(
+      std::move(connector_id),
+      "the caller cancelled the call; the connector run was abandoned", true);
+}
+
+ExecuteResult DeadlineResult(std::string connector_id) {
+  return ErrorResult(
+      std::move(connector_id),
+      "DEADLINE_EXCEEDED: the connector did not finish before its "
+      "deadline (connectors.execute_timeout_ms or the call deadline)",
+      true);
+}
+
+// Kibana's run result from what the plugin (or the host) returned.
+ExecuteResult ResultOf(std::string connector_id,
+                       absl::StatusOr<plugin_host::ExecuteOutcome> outcome) {
+  if (!outcome.ok()) {
+    // The host refused the call or the plugin broke the contract.
+    return ErrorResult(std::move(connector_id),
+                       std::string(outcome.status().message()), false);
+  }
+  ExecuteResult r;
+  r.connector_id = std::move(connector_id);
+  if (outcome->ok()) {
+    r.ok = true;
+    r.data = std::move(outcome->data);
+    return r;
+  }
+  r.ok = false;
+  r.code = outcome->code;
+  r.message = outcome->message.empty()
+                  ? absl::StrCat("connector failed with ",
+                                 absl::StatusCodeToString(outcome->code))
+                  : outcome->message;
+  const nlohmann::json& details = outcome->details;
+  if (details.is_object() && details.contains("service_message") &&
+      details["service_message"].is_string()) {
+    r.service_message = details["service_message"].get<std::string>();
+  } else if (details.is_string()) {
+    r.service_message = details.get<std::string>();
+  } else if (!details.is_null()) {
+    r.service_message = details.dump();
+  }
+  r.retry = outcome->retryable;
+  if (outcome->retry_after_ms > 0) {
+    r.retry_at = absl::Now() + absl::Milliseconds(outcome->retry_after_ms);
+  }
+  return r;
+}
+
+// One run on the pool. It completes once, from whichever comes first: the
+// plugin returning (worker thread), the deadline (timer thread) or Cancel().
+// Co-owned by the worker task, the timer callback and the caller's handle,
+// so it may outlive both the RPC and the manager.
+class PoolCall final : public ExecuteHandle {
+ public:
+  PoolCall(std::string connector_id, ExecuteDone done,
+           std::weak_ptr<DeadlineTimer> timer)
+      : connector_id_(std::move(connector_id)),
+        done_(std::move(done)),
+        timer_(std::move(timer)) {}
+
+  const std::string& connector_id() const { return connector_id_; }
+  // True once the caller no longer waits: the plugin should stop.
+  bool abandoned() const { return abandoned_.load(std::memory_order_acquire); }
+  void set_deadline_handle(DeadlineTimer::Handle h) {
+    std::lock_guard<std::mutex> lock(handle_mu_);
+    deadline_handle_ = h;
+  }
+
+  // Delivers `result` unless the call has completed already.
+  bool Complete(absl::StatusOr<ExecuteResult> result) {
+    if (completed_.exchange(true, std::memory_order_acq_rel)) return false;
+    abandoned_.store(true, std::memory_order_release);
+    if (auto timer = timer_.lock()) {
+      DeadlineTimer::Handle handle;
+      {
+        // The timer may fire before StartOnPool has stored its handle.
+        std::lock_guard<std::mutex> lock(handle_mu_);
+        handle = deadline_handle_;
+      }
+      timer->Cancel(handle);
+    }
+    ExecuteDone done = std::move(done_);
+    done(std::move(result));
+    return true;
+  }
+
+  void Cancel() override { Complete(CancelledResult(connector_id_)); }
+
+ private:
+  const std::string connector_id_;
+  ExecuteDone done_;  // moved out by the one Complete that wins
+  const std::weak_ptr<DeadlineTimer> timer_;
+  std::mutex handle_mu_;
+  DeadlineTimer::Handle deadline_handle_;  // guarded by handle_mu_
+  std::atomic<bool> completed_{false};
+  std::atomic<bool> abandoned_{false};
+};
+
+// A handle for a run that completed before it was started.
+class DoneCall final : public ExecuteHandle {
+ public:
+  void Cancel() override {}
 };
 
 }  // namespace
@@ -72,8 +169,8 @@ struct ConnectorManager::TypeEntry {
 };
 
 struct ConnectorManager::Preconfigured {
-  PreconfiguredConnectorSpec spec;  // secrets emptied
-  std::string sealed_secrets;
+  PreconfiguredConnectorSpec spec;                // secrets emptied
+  std::shared_ptr<const ConnectorRecord> record;  // secrets sealed
   absl::Time created_at;
 };
 
@@ -114,6 +211,59 @@ struct ConnectorManager::InstanceCache {
   }
 };
 
+// What Execute needs of a connector; immutable once built.
+struct ConnectorManager::ConnectorRecord {
+  std::string id;
+  std::string type_id;
+  nlohmann::json config;
+  std::string sealed_secrets;  // opened only to create an instance
+  const SecretBox* box = nullptr;
+  bool missing_secrets = false;
+  absl::Time version;  // updated_at: keys the plugin instance
+};
+
+// Connector records Execute has read, by id, each trusted for the TTL. The
+// epoch makes Invalidate win over a concurrent read of the old row: a record
+// read before an Invalidate is never stored after it.
+struct ConnectorManager::RecordCache {
+  struct Entry {
+    std::shared_ptr<const ConnectorRecord> record;
+    absl::Time loaded_at;
+  };
+  std::mutex mu;
+  uint64_t epoch = 0;
+  std::map<std::string, Entry, std::less<>> entries;
+
+  std::shared_ptr<const ConnectorRecord> Find(const std::string& id,
+                                              absl::Time now,
+                                              absl::Duration ttl,
+                                              uint64_t* epoch_out) {
+    std::lock_guard<std::mutex> lock(mu);
+    *epoch_out = epoch;
+    auto it = entries.find(id);
+    if (it == entries.end() || now - it->second.loaded_at >= ttl) {
+      return nullptr;
+    }
+    return it->second.record;
+  }
+  void Put(std::shared_ptr<const ConnectorRecord> record, absl::Time loaded_at,
+           uint64_t read_epoch) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (read_epoch != epoch) return;
+    const std::string id = record->id;
+    entries[id] = Entry{std::move(record), loaded_at};
+  }
+  void Invalidate(const std::string& id) {
+    std::shared_ptr<const ConnectorRecord> doomed;
+    std::lock_guard<std::mutex> lock(mu);
+    ++epoch;
+    auto it = entries.find(id);
+    if (it == entries.end()) return;
+    doomed = std::move(it->second.record);
+    entries.erase(it);
+  }
+};
+
 ConnectorManager::~ConnectorManager() = default;
 
 absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
@@ -126,6 +276,8 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
   m->tokens_ = tokens;
   m->options_ = std::move(options);
   m->instances_ = std::make_shared<InstanceCache>();
+  m->records_ = std::make_unique<RecordCache>();
+  m->timer_ = std::make_shared<DeadlineTimer>();
   m->pool_ =
       std::make_unique<WorkerPool>(std::max(1, m->options_.execute_threads));
 
@@ -194,7 +346,14 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
     auto sealed = m->preconfigured_box_.Seal(plain, spec.id);
     Wipe(plain);
     if (!sealed.ok()) return sealed.status();
-    p->sealed_secrets = *std::move(sealed);
+    auto record = std::make_shared<ConnectorRecord>();
+    record->id = spec.id;
+    record->type_id = spec.connector_type_id;
+    record->config = spec.config;
+    record->sealed_secrets = *std::move(sealed);
+    record->box = &m->preconfigured_box_;
+    record->version = now;
+    p->record = std::move(record);
     p->spec = std::move(spec);
     p->spec.secrets = nlohmann::json::object();
     p->created_at = now;
@@ -288,6 +447,7 @@ ConnectorView ConnectorManager::ViewOf(const Preconfigured& p) const {
 }
 
 void ConnectorManager::DropInstance(const std::string& id) {
+  records_->Invalidate(id);
   instances_->Drop(id);
 }
 
@@ -348,6 +508,8 @@ absl::StatusOr<ConnectorView> ConnectorManager::Create(
   }
   RETURN_IF_ERROR(s);
   RETURN_IF_ERROR(txn->Commit());
+  // A connector of this id deleted by another process may still be cached.
+  DropInstance(id);
   log::Info(kLog, "created connector ", id, " of type ", c.connector_type_id);
   return ViewOf(c);
 }
@@ -499,168 +661,170 @@ absl::Time ConnectorManager::EffectiveDeadline(
   return deadline;
 }
 
-ExecuteResult ConnectorManager::RunOnPool(
-    std::string connector_id,
-    std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(
-        const plugin_host::CallOptions&)>
-        call,
-    absl::Time deadline, const ExecuteOptions& options) {
-  auto slot = std::make_shared<CallSlot>();
+std::shared_ptr<ExecuteHandle> ConnectorManager::StartOnPool(
+    std::string connector_id, PluginCall call, absl::Time deadline,
+    const std::string& request_id, ExecuteDone done) {
+  auto run = std::make_shared<PoolCall>(std::move(connector_id),
+                                        std::move(done), timer_);
+  std::weak_ptr<PoolCall> weak = run;
+  run->set_deadline_handle(timer_->Schedule(deadline, [weak] {
+    std::shared_ptr<PoolCall> late = weak.lock();
+    if (late == nullptr) return;
+    if (late->Complete(DeadlineResult(late->connector_id()))) {
+      log::Warn(kLog, "connector ", late->connector_id(),
+                " did not finish by its deadline; its plugin call keeps a "
+                "worker thread until it returns");
+    }
+  }));
   plugin_host::CallOptions call_options;
   call_options.deadline = deadline;
-  call_options.request_id = options.request_id;
-  call_options.is_cancelled = [slot] { return slot->abandoned.load(); };
-  pool_->Submit([slot, call = std::move(call), call_options] {
+  call_options.request_id = request_id;
+  call_options.is_cancelled = [weak] {
+    std::shared_ptr<PoolCall> r = weak.lock();
+    return r == nullptr || r->abandoned();
+  };
+  pool_->Submit([run, call = std::move(call),
+                 call_options = std::move(call_options)]() mutable {
+    // Queued behind busy workers past its deadline: nobody waits any more.
+    if (run->abandoned()) return;
     absl::StatusOr<plugin_host::ExecuteOutcome> outcome = call(call_options);
-    std::lock_guard<std::mutex> lock(slot->mu);
-    slot->outcome = std::move(outcome);
-    slot->done = true;
-    slot->cv.notify_all();
+    call = nullptr;  // frees what the call captured before the reply
+    if (run->abandoned()) return;
+    run->Complete(ResultOf(run->connector_id(), std::move(outcome)));
   });
+  return run;
+}
 
-  std::unique_lock<std::mutex> lock(slot->mu);
-  bool caller_gone = false;
-  while (!slot->done) {
-    const absl::Time now = absl::Now();
-    if (now >= deadline) break;
+absl::StatusOr<ExecuteResult> ConnectorManager::Wait(
+    const std::function<std::shared_ptr<ExecuteHandle>(ExecuteDone)>& start,
+    const ExecuteOptions& options) {
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<absl::StatusOr<ExecuteResult>> result;
+  };
+  auto waiter = std::make_shared<Waiter>();
+  std::shared_ptr<ExecuteHandle> handle =
+      start([waiter](absl::StatusOr<ExecuteResult> result) {
+        std::lock_guard<std::mutex> lock(waiter->mu);
+        waiter->result = std::move(result);
+        waiter->cv.notify_all();
+      });
+  std::unique_lock<std::mutex> lock(waiter->mu);
+  while (!waiter->result.has_value()) {
     if (options.is_cancelled && options.is_cancelled()) {
-      caller_gone = true;
-      break;
+      lock.unlock();
+      handle->Cancel();
+      lock.lock();
+      continue;
     }
-    const absl::Time wake = std::min(deadline, now + absl::Milliseconds(100));
-    slot->cv.wait_until(lock, absl::ToChronoTime(wake));
+    waiter->cv.wait_for(lock, std::chrono::milliseconds(100));
   }
-  if (!slot->done) {
-    slot->abandoned = true;
-    if (caller_gone) {
-      return ErrorResult(
-          std::move(connector_id),
-          "the caller cancelled the call; the connector run was abandoned",
-          true);
-    }
-    log::Warn(kLog, "connector ", connector_id,
-              " did not finish by its deadline; its plugin call keeps a worker "
-              "thread until it returns");
-    return ErrorResult(
-        std::move(connector_id),
-        "DEADLINE_EXCEEDED: the connector did not finish before its "
-        "deadline (connectors.execute_timeout_ms or the call deadline)",
-        true);
-  }
-  absl::StatusOr<plugin_host::ExecuteOutcome> outcome =
-      std::move(slot->outcome);
-  lock.unlock();
+  return *std::move(waiter->result);
+}
 
-  if (!outcome.ok()) {
-    // The host refused the call or the plugin broke the contract.
-    return ErrorResult(std::move(connector_id),
-                       std::string(outcome.status().message()), false);
+absl::StatusOr<std::shared_ptr<const ConnectorManager::ConnectorRecord>>
+ConnectorManager::RecordFor(const std::string& id) {
+  if (const Preconfigured* p = FindPreconfigured(id)) return p->record;
+  const absl::Time now = absl::Now();
+  uint64_t epoch = 0;
+  std::shared_ptr<const ConnectorRecord> cached =
+      records_->Find(id, now, options_.connector_cache_ttl, &epoch);
+  if (cached != nullptr) return cached;
+  ASSIGN_OR_RETURN(auto txn, store_->BeginRead());
+  absl::StatusOr<store::Connector> c = txn->GetConnector(id);
+  if (absl::IsNotFound(c.status())) {
+    return absl::NotFoundError(absl::StrCat("connector ", id, " not found"));
   }
-  ExecuteResult r;
-  r.connector_id = std::move(connector_id);
-  if (outcome->ok()) {
-    r.ok = true;
-    r.data = std::move(outcome->data);
-    return r;
-  }
-  r.ok = false;
-  r.message = outcome->message.empty()
-                  ? absl::StrCat("connector failed with ",
-                                 absl::StatusCodeToString(outcome->code))
-                  : outcome->message;
-  const nlohmann::json& details = outcome->details;
-  if (details.is_object() && details.contains("service_message") &&
-      details["service_message"].is_string()) {
-    r.service_message = details["service_message"].get<std::string>();
-  } else if (details.is_string()) {
-    r.service_message = details.get<std::string>();
-  } else if (!details.is_null()) {
-    r.service_message = details.dump();
-  }
-  r.retry = outcome->retryable;
-  if (outcome->retry_after_ms > 0) {
-    r.retry_at = absl::Now() + absl::Milliseconds(outcome->retry_after_ms);
-  }
-  return r;
+  if (!c.ok()) return c.status();
+  txn.reset();
+  auto record = std::make_shared<ConnectorRecord>();
+  record->id = id;
+  const TypeEntry* type = FindType(c->connector_type_id);
+  record->missing_secrets =
+      c->is_missing_secrets || (c->sealed_secrets.empty() && type != nullptr &&
+                                type->secrets_schema->HasRequiredProperties());
+  record->type_id = std::move(c->connector_type_id);
+  record->config = std::move(c->config);
+  record->sealed_secrets = std::move(c->sealed_secrets);
+  record->box = box_;
+  record->version = c->updated_at;
+  records_->Put(record, now, epoch);
+  return std::shared_ptr<const ConnectorRecord>(std::move(record));
 }
 
 absl::StatusOr<ExecuteResult> ConnectorManager::Execute(
-    std::string_view id_view, std::string_view sub_action,
+    std::string_view id, std::string_view sub_action,
     const nlohmann::json& params, const ExecuteOptions& options) {
+  return Wait(
+      [&](ExecuteDone done) {
+        return ExecuteAsync(id, sub_action, params, options, std::move(done));
+      },
+      options);
+}
+
+std::shared_ptr<ExecuteHandle> ConnectorManager::ExecuteAsync(
+    std::string_view id_view, std::string_view sub_action,
+    nlohmann::json params, const ExecuteOptions& options, ExecuteDone done) {
   const std::string id(id_view);
-  std::string type_id, sealed;
-  nlohmann::json config;
-  absl::Time version;
-  const SecretBox* box = box_;
-  bool missing_secrets = false;
-  if (const Preconfigured* p = FindPreconfigured(id)) {
-    type_id = p->spec.connector_type_id;
-    config = p->spec.config;
-    sealed = p->sealed_secrets;
-    version = p->created_at;
-    box = &preconfigured_box_;
-  } else {
-    ASSIGN_OR_RETURN(auto txn, store_->BeginRead());
-    absl::StatusOr<store::Connector> c = txn->GetConnector(id);
-    if (absl::IsNotFound(c.status())) {
-      return absl::NotFoundError(absl::StrCat("connector ", id, " not found"));
-    }
-    if (!c.ok()) return c.status();
-    missing_secrets = ViewOf(*c).is_missing_secrets;
-    type_id = c->connector_type_id;
-    config = std::move(c->config);
-    sealed = std::move(c->sealed_secrets);
-    version = c->updated_at;
-  }
-  const TypeEntry* type = FindType(type_id);
+  auto finish = [&done](absl::StatusOr<ExecuteResult> result) {
+    done(std::move(result));
+    return std::make_shared<DoneCall>();
+  };
+  absl::StatusOr<std::shared_ptr<const ConnectorRecord>> found = RecordFor(id);
+  if (!found.ok()) return finish(found.status());
+  std::shared_ptr<const ConnectorRecord> record = *std::move(found);
+  const TypeEntry* type = FindType(record->type_id);
   if (type == nullptr) {
-    return ErrorResult(id,
-                       absl::StrCat("connector type ", type_id,
-                                    " is not provided by any loaded plugin"));
+    return finish(
+        ErrorResult(id, absl::StrCat("connector type ", record->type_id,
+                                     " is not provided by any loaded plugin")));
   }
   if (!type->enabled_in_config) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "connector type ", type_id,
-        " is disabled in the config (connectors.enabled_connector_types)"));
+    return finish(absl::FailedPreconditionError(absl::StrCat(
+        "connector type ", record->type_id,
+        " is disabled in the config (connectors.enabled_connector_types)")));
   }
-  const std::string sub(sub_action);
-  auto schema = type->params_schemas.find(sub);
+  auto schema = type->params_schemas.find(sub_action);
   if (schema == type->params_schemas.end()) {
     std::vector<std::string> known;
     for (const auto& s : type->info->sub_actions) known.push_back(s.name);
-    return ErrorResult(
+    return finish(ErrorResult(
         id,
         absl::StrCat("error validating action params: unknown sub-action \"",
-                     sub, "\" for connector type ", type_id,
-                     " (known: ", absl::StrJoin(known, ", "), ")"));
+                     std::string(sub_action), "\" for connector type ",
+                     record->type_id, " (known: ", absl::StrJoin(known, ", "),
+                     ")")));
   }
   ValidationErrors errors;
   schema->second->Validate(params, "sub_action_params", &errors);
   if (absl::Status s = errors.ToStatus(); !s.ok()) {
-    return ErrorResult(
-        id, absl::StrCat("error validating action params: ", s.message()));
+    return finish(ErrorResult(
+        id, absl::StrCat("error validating action params: ", s.message())));
   }
-  if (missing_secrets) {
-    return ErrorResult(
+  if (record->missing_secrets) {
+    return finish(ErrorResult(
         id, absl::StrCat("connector ", id,
-                         " is missing its secrets; update it with them"));
+                         " is missing its secrets; update it with them")));
   }
 
   std::shared_ptr<plugin_host::PluginInstance> instance =
-      instances_->Find(id, version);
+      instances_->Find(id, record->version);
   std::string plain_secrets;
-  if (instance == nullptr && !sealed.empty()) {
-    absl::StatusOr<std::string> opened = box->Open(sealed, id);
-    if (!opened.ok()) return opened.status();
+  if (instance == nullptr && !record->sealed_secrets.empty()) {
+    absl::StatusOr<std::string> opened =
+        record->box->Open(record->sealed_secrets, id);
+    if (!opened.ok()) return finish(opened.status());
     plain_secrets = *std::move(opened);
   }
   const absl::Time deadline = EffectiveDeadline(options.deadline);
-  auto call = [instances = instances_, module = type->module, type_id, id,
-               version, config = std::move(config),
-               secrets_text = std::move(plain_secrets), instance, sub,
-               params](const plugin_host::CallOptions& call_options) mutable
+  auto call = [instances = instances_, module = type->module, record,
+               secrets_text = std::move(plain_secrets), instance,
+               sub = std::string(schema->first), params = std::move(params)](
+                  const plugin_host::CallOptions& call_options) mutable
       -> absl::StatusOr<plugin_host::ExecuteOutcome> {
-    if (instance == nullptr) instance = instances->Find(id, version);
+    if (instance == nullptr)
+      instance = instances->Find(record->id, record->version);
     if (instance == nullptr) {
       nlohmann::json secrets =
           secrets_text.empty()
@@ -669,7 +833,8 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Execute(
       Wipe(secrets_text);
       if (secrets.is_discarded()) secrets = nlohmann::json::object();
       auto created = plugin_host::PluginInstance::Create(
-          module, type_id, id, config, secrets, call_options);
+          module, record->type_id, record->id, record->config, secrets,
+          call_options);
       WipeJson(secrets);
       if (!created.ok()) {
         return absl::Status(
@@ -679,12 +844,13 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Execute(
       }
       instance =
           std::shared_ptr<plugin_host::PluginInstance>(std::move(*created));
-      instances->Put(id, version, instance);
+      instances->Put(record->id, record->version, instance);
     }
     Wipe(secrets_text);
     return instance->Execute(sub, params, call_options);
   };
-  return RunOnPool(id, std::move(call), deadline, options);
+  return StartOnPool(id, std::move(call), deadline, options.request_id,
+                     std::move(done));
 }
 
 absl::StatusOr<ExecuteResult> ConnectorManager::Test(
@@ -735,9 +901,14 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Test(
     if (tokens != nullptr) tokens->Purge(test_id).IgnoreError();
     return outcome;
   };
-  ExecuteResult r = RunOnPool(test_id, std::move(call),
-                              EffectiveDeadline(options.deadline), options);
-  r.connector_id.clear();  // nothing was stored
+  const absl::Time deadline = EffectiveDeadline(options.deadline);
+  absl::StatusOr<ExecuteResult> r = Wait(
+      [&](ExecuteDone done) {
+        return StartOnPool(test_id, std::move(call), deadline,
+                           options.request_id, std::move(done));
+      },
+      options);
+  if (r.ok()) r->connector_id.clear();  // nothing was stored
   return r;
 }
 

@@ -11,6 +11,11 @@
 // ("name", "config.apiUrl", "secrets.password"), NOT_FOUND, ALREADY_EXISTS,
 // FAILED_PRECONDITION (type disabled, no encryption key). A connector run that
 // fails is an ExecuteResult with ok = false, never an error status.
+//
+// Execute keeps each connector's record (with its sealed secrets) and plugin
+// instance in memory, keyed by the record's updated_at. Update and Delete
+// through this manager drop them at once; a change made by another process
+// sharing the store is seen after at most `connector_cache_ttl`.
 #ifndef CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_
 #define CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_
 
@@ -28,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
+#include "server/connectors/deadline_timer.h"
 #include "server/connectors/json_schema.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
@@ -52,6 +58,8 @@ struct ConnectorManagerOptions {
   // Cap on one execute when the caller's deadline is later (or absent).
   absl::Duration execute_timeout = absl::Seconds(60);
   int execute_threads = 8;
+  // How long Execute trusts a connector record it has read (see above).
+  absl::Duration connector_cache_ttl = absl::Seconds(1);
 };
 
 // A connector type as the API shows it.
@@ -99,12 +107,27 @@ struct ExecuteResult {
   std::string service_message;
   bool retry = false;
   std::optional<absl::Time> retry_at;
+  // The plugin's status code for a failed run; kUnknown when the host
+  // produced the failure (timeout, contract violation).
+  absl::StatusCode code = absl::StatusCode::kUnknown;
 };
 
 struct ExecuteOptions {
   absl::Time deadline = absl::InfiniteFuture();  // the caller's deadline
   std::string request_id;
   std::function<bool()> is_cancelled;  // optional
+};
+
+// Completion of ExecuteAsync: called exactly once, on any thread.
+using ExecuteDone = std::function<void(absl::StatusOr<ExecuteResult>)>;
+
+// A started ExecuteAsync. Thread-safe; may outlive the manager.
+class ExecuteHandle {
+ public:
+  virtual ~ExecuteHandle() = default;
+  // Gives up on the run: completes it at once with a retryable "cancelled"
+  // result and tells the plugin; nothing when it has already completed.
+  virtual void Cancel() = 0;
 };
 
 class ConnectorManager {
@@ -141,6 +164,18 @@ class ConnectorManager {
                                         const nlohmann::json& params,
                                         const ExecuteOptions& options);
 
+  // Execute without blocking: `done` gets what Execute would return. It runs
+  // on the calling thread when the run ends before reaching the plugin
+  // (unknown connector, invalid params, ...), else on an execute worker
+  // thread when the plugin returns or on the deadline timer's thread when
+  // the deadline passes first. `options.is_cancelled` is not polled: call
+  // Cancel() on the returned handle instead. Never returns null.
+  std::shared_ptr<ExecuteHandle> ExecuteAsync(std::string_view id,
+                                              std::string_view sub_action,
+                                              nlohmann::json params,
+                                              const ExecuteOptions& options,
+                                              ExecuteDone done);
+
   // Validates `config` and `secrets` for the type and runs its "handshake"
   // sub-action on a throw-away instance; nothing is stored.
   absl::StatusOr<ExecuteResult> Test(std::string_view connector_type_id,
@@ -156,6 +191,10 @@ class ConnectorManager {
   struct TypeEntry;
   struct Preconfigured;
   struct InstanceCache;
+  struct ConnectorRecord;
+  struct RecordCache;
+  using PluginCall = std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(
+      const plugin_host::CallOptions&)>;
 
   ConnectorManager() = default;
 
@@ -168,12 +207,20 @@ class ConnectorManager {
   ConnectorView ViewOf(const store::Connector& c) const;
   ConnectorView ViewOf(const Preconfigured& p) const;
   void DropInstance(const std::string& id);
-  ExecuteResult RunOnPool(
-      std::string connector_id,
-      std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(
-          const plugin_host::CallOptions&)>
-          call,
-      absl::Time deadline, const ExecuteOptions& options);
+  // The record Execute runs `id` with: preconfigured, cached or read.
+  absl::StatusOr<std::shared_ptr<const ConnectorRecord>> RecordFor(
+      const std::string& id);
+  // Runs `call` on the worker pool under `deadline`; `done` gets its result.
+  std::shared_ptr<ExecuteHandle> StartOnPool(std::string connector_id,
+                                             PluginCall call,
+                                             absl::Time deadline,
+                                             const std::string& request_id,
+                                             ExecuteDone done);
+  // Blocks until a run started by `start` completes, cancelling it when
+  // `options.is_cancelled` says so.
+  static absl::StatusOr<ExecuteResult> Wait(
+      const std::function<std::shared_ptr<ExecuteHandle>(ExecuteDone)>& start,
+      const ExecuteOptions& options);
   absl::Time EffectiveDeadline(absl::Time caller_deadline) const;
 
   store::Store* store_ = nullptr;
@@ -184,7 +231,9 @@ class ConnectorManager {
   std::vector<std::unique_ptr<Preconfigured>> preconfigured_;  // by id
   SecretBox preconfigured_box_;  // process-local key
   std::shared_ptr<InstanceCache> instances_;
+  std::unique_ptr<RecordCache> records_;
   std::unique_ptr<WorkerPool> pool_;
+  std::shared_ptr<DeadlineTimer> timer_;
 };
 
 }  // namespace casebridge::connectors

@@ -19,8 +19,11 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::Submit(std::function<void()> task) {
-  std::lock_guard<std::mutex> lock(state_->mu);
-  state_->queue.push_back(std::move(task));
+  {
+    std::lock_guard<std::mutex> lock(state_->mu);
+    state_->queue.push_back(std::move(task));
+  }
+  // Outside the lock: the woken thread would otherwise block on it at once.
   state_->cv.notify_one();
 }
 

@@ -1,5 +1,7 @@
 #include "server/http/http_client.h"
 
+#include <chrono>
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
@@ -18,6 +20,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "server/metrics/metrics.h"
 
 namespace casebridge::http {
 namespace {
@@ -657,8 +660,11 @@ absl::StatusOr<HttpResponse> HttpClient::Send(const HttpRequest& request) {
   if (!target.ok()) return target.status();
 
   for (int hop = 0;; ++hop) {
+    const auto hop_start = std::chrono::steady_clock::now();
     auto response =
         impl_->Perform(*target, method, headers, body, end, end_is_deadline);
+    metrics::RecordHttpEgress(target->host, response.ok() ? response->status : 0,
+                              metrics::SecondsSince(hop_start));
     if (!response.ok()) return response.status();
     if (!IsRedirect(response->status) || impl_->options.max_redirects == 0) {
       return response;

@@ -1,6 +1,7 @@
 #include "server/plugin_host/plugin_loader.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "boost/dll/shared_library.hpp"
+#include "server/metrics/metrics.h"
 #include "server/plugin_host/host_services.h"
 #include "server/util/log.h"
 
@@ -164,6 +166,15 @@ absl::StatusCode ToStatusCode(cbp_status code, bool* known) {
   *known = code >= CBP_STATUS_OK && code <= CBP_STATUS_UNAUTHENTICATED;
   return *known ? static_cast<absl::StatusCode>(code)
                 : absl::StatusCode::kUnknown;
+}
+
+// Counts one execute call per connector type, sub-action and result code.
+void RecordExecuteMetrics(std::string_view type_id, std::string_view sub_action,
+                          cbp_status rc, double seconds) {
+  bool known = false;
+  const absl::StatusCode code = ToStatusCode(rc, &known);
+  metrics::RecordPluginCall(type_id, sub_action, absl::StatusCodeToString(code),
+                            seconds);
 }
 
 // Collects the plugin's output, refusing more than `cap` bytes.
@@ -569,6 +580,7 @@ absl::StatusOr<ExecuteOutcome> PluginInstance::Execute(
   cbp_error_sink err = report.Sink();
 
   cbp_status rc;
+  const auto call_start = std::chrono::steady_clock::now();
   {
     std::unique_lock<std::mutex> lock(mu_, std::defer_lock);
     if (!module_->concurrent_execute()) lock.lock();
@@ -576,6 +588,8 @@ absl::StatusOr<ExecuteOutcome> PluginInstance::Execute(
                                  sub_action.size(), params_text.data(),
                                  params_text.size(), &out, &err);
   }
+  RecordExecuteMetrics(type_->id, sub_action, rc,
+                       metrics::SecondsSince(call_start));
 
   ExecuteOutcome outcome;
   if (rc == CBP_STATUS_OK) {

@@ -9,6 +9,7 @@
 #define CASEBRIDGE_SERVER_STORE_MODEL_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <variant>
@@ -189,6 +190,19 @@ struct Connector {
   absl::Time updated_at;
 };
 
+// One entry of the case change feed (WatchCases). Written in the same
+// transaction as the change it describes.
+enum class CaseEventType { kCreated = 1, kUpdated = 2, kCommented = 3, kPushed = 4, kDeleted = 5 };
+
+struct CaseEvent {
+  int64_t seq = 0;  // assigned by the store; increases with every event
+  CaseEventType type = CaseEventType::kUpdated;
+  std::string case_id;
+  std::string owner;
+  int64_t case_version = 0;  // the case's version after the change (0 once deleted)
+  absl::Time time;
+};
+
 // A token a plugin cached for a connector (e.g. an OAuth access token),
 // sealed like secrets.
 struct CachedToken {
@@ -208,6 +222,52 @@ struct ApiKey {
   absl::Time created_at;
   std::string created_by;  // username of the creator
   std::optional<absl::Time> revoked_at;
+};
+
+// --- Push jobs (server/jobs/ runs them; server/cases/ builds and applies
+// them).
+
+enum class PushJobState { kQueued, kRunning, kRetryWait, kSucceeded, kFailed };
+
+// Why an attempt failed.
+struct PushError {
+  std::string code;  // canonical status name, e.g. "UNAVAILABLE"
+  std::string message;
+  std::string service_message;
+  bool retryable = false;
+};
+
+// One push of a case to a connector. A RUNNING job belongs to `lease_owner`
+// until `lease_expires_at`; after that any worker may claim it again.
+struct PushJob {
+  std::string id;
+  std::string case_id;
+  std::string connector_id;
+  std::string connector_type_id;
+  PushJobState state = PushJobState::kQueued;
+  int32_t attempts = 0;  // attempts started (incremented by a claim)
+  int32_t max_attempts = 1;
+  absl::Time created_at;
+  absl::Time updated_at;
+  std::optional<absl::Time> next_attempt_at;  // RETRY_WAIT only
+  std::optional<absl::Time> finished_at;      // SUCCEEDED / FAILED only
+  User requested_by;
+  std::optional<PushError> last_error;
+  std::optional<ExternalService> external_service;  // SUCCEEDED only
+  std::string lease_owner;                 // RUNNING only
+  std::optional<absl::Time> lease_expires_at;  // RUNNING only
+};
+
+// What a case last pushed to one connector: the external record and which
+// attachment versions it carries, so the next push sends only what changed.
+struct PushRecord {
+  std::string case_id;
+  std::string connector_id;
+  ExternalService external_service;
+  // attachment id -> when a user last changed it (updated_at, else
+  // created_at, Unix microseconds) as of the push that sent it (user
+  // comments and alert attachments alike).
+  std::map<std::string, int64_t> pushed_attachments;
 };
 
 }  // namespace casebridge::store

@@ -16,6 +16,7 @@
 #define CASEBRIDGE_SERVER_STORE_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,18 @@ struct UserActionQuery {
   bool ascending = false;  // by created_at, then insertion order
   int page = 1;
   int per_page = 20;
+};
+
+struct PushJobQuery {
+  std::string case_id;                  // all cases when empty
+  std::vector<PushJobState> states;     // any of these; all when empty
+  int page = 1;                         // newest created first
+  int per_page = 20;
+};
+
+struct PushJobPage {
+  std::vector<PushJob> jobs;
+  int64_t total = 0;
 };
 
 struct UserActionPage {
@@ -181,6 +194,53 @@ class Transaction {
   virtual absl::Status InsertApiKey(const ApiKey& key) = 0;
   // Sets revoked_at (kept when already revoked). NotFound for an unknown id.
   virtual absl::Status RevokeApiKey(std::string_view id, absl::Time revoked_at) = 0;
+
+  // --- Push jobs. Jobs and records go away with their case.
+  virtual absl::Status InsertPushJob(const PushJob& job) = 0;  // AlreadyExists
+  virtual absl::StatusOr<PushJob> GetPushJob(std::string_view id) = 0;
+  // Replaces the stored job. With `expected_lease_owner` non-empty, Aborted
+  // unless the stored job is RUNNING under that owner (a worker whose lease
+  // was taken over must not write).
+  virtual absl::Status UpdatePushJob(const PushJob& job, std::string_view expected_lease_owner) = 0;
+  virtual absl::StatusOr<PushJobPage> FindPushJobs(const PushJobQuery& query) = 0;
+  // Claims up to `limit` due jobs, oldest first: QUEUED, RETRY_WAIT with
+  // next_attempt_at <= now, or RUNNING with lease_expires_at <= now. Skips a
+  // job whose (case_id, connector_id) has another job RUNNING under a live
+  // lease, and claims at most one job per (case_id, connector_id). Claimed
+  // jobs become RUNNING under `owner` until `lease_until`, attempts + 1,
+  // updated_at = now, next_attempt_at cleared; they are returned as stored.
+  virtual absl::StatusOr<std::vector<PushJob>> ClaimPushJobs(std::string_view owner, absl::Time now,
+                                                             absl::Time lease_until, int limit) = 0;
+  // Extends the lease of a job RUNNING under `owner`; Aborted otherwise.
+  virtual absl::Status RenewPushJobLease(std::string_view id, std::string_view owner,
+                                         absl::Time lease_until) = 0;
+  // The earliest time a not-yet-due job becomes claimable (RETRY_WAIT
+  // next_attempt_at or RUNNING lease expiry), if any.
+  virtual absl::StatusOr<std::optional<absl::Time>> NextPushJobDue() = 0;
+  // The latest job (by created_at, then insertion) of each connector the
+  // case has jobs for, ordered by connector id.
+  virtual absl::StatusOr<std::vector<PushJob>> LatestPushJobs(std::string_view case_id) = 0;
+
+  // --- Push records, one per (case, connector).
+  // std::nullopt when the case was never pushed to the connector.
+  virtual absl::StatusOr<std::optional<PushRecord>> GetPushRecord(std::string_view case_id,
+                                                                  std::string_view connector_id) = 0;
+  virtual absl::StatusOr<std::vector<PushRecord>> ListPushRecords(std::string_view case_id) = 0;  // by connector id
+  virtual absl::Status PutPushRecord(const PushRecord& record) = 0;  // insert or replace
+
+  // --- Case events (the WatchCases feed).
+  // Appends `event` and sets event.seq, greater than every seq assigned before.
+  virtual absl::Status InsertCaseEvent(CaseEvent& event) = 0;
+  // Up to `limit` events with seq > `after_seq`, by seq ascending.
+  virtual absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq, int limit) = 0;
+  // The highest seq assigned so far (0 when none).
+  virtual absl::StatusOr<int64_t> LatestCaseEventSeq() = 0;
+  // Deletes the events older than `before`; returns how many went. Remembers
+  // the highest seq deleted (CaseEventsPrunedThrough).
+  virtual absl::StatusOr<int64_t> PruneCaseEvents(absl::Time before) = 0;
+  // The highest seq ever pruned (0 when none): a feed resumed after a smaller
+  // seq has lost events.
+  virtual absl::StatusOr<int64_t> CaseEventsPrunedThrough() = 0;
 };
 
 class Store {
@@ -190,6 +250,32 @@ class Store {
   virtual absl::StatusOr<std::unique_ptr<Transaction>> BeginRead() = 0;
   // A write transaction; blocks while another writer holds the rows it needs.
   virtual absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() = 0;
+
+  // One write of ApplyWriteBatch. It runs in its own atomic scope of a write
+  // transaction and must not call Commit(): its writes are kept when it
+  // returns OK and undone when it returns an error.
+  using WriteOp = std::function<absl::Status(Transaction& tx)>;
+
+  // Runs `ops` in order, each as if in its own write transaction (an op sees
+  // the kept writes of the ops before it), and makes the kept writes durable
+  // together. Returns one status per op: the op's own error, or else the
+  // status of the commit that made its writes durable (OK = durable). The
+  // default runs every op in its own BeginWrite/Commit.
+  virtual std::vector<absl::Status> ApplyWriteBatch(
+      absl::Span<const WriteOp> ops) {
+    std::vector<absl::Status> out;
+    out.reserve(ops.size());
+    for (const WriteOp& op : ops) {
+      absl::StatusOr<std::unique_ptr<Transaction>> tx = BeginWrite();
+      if (!tx.ok()) {
+        out.push_back(tx.status());
+        continue;
+      }
+      absl::Status status = op(**tx);
+      out.push_back(status.ok() ? (*tx)->Commit() : status);
+    }
+    return out;
+  }
 };
 
 }  // namespace casebridge::store

@@ -44,12 +44,22 @@ bool ParseLevel(std::string_view text, Level* level) {
 bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
 
 void Write(Level level, std::string_view component, std::string_view message) {
+  WriteFields(level, component, message, nlohmann::json());
+}
+
+void WriteFields(Level level, std::string_view component,
+                 std::string_view message, const nlohmann::json& fields) {
   nlohmann::json line = {
       {"ts", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
       {"level", LevelName(level)},
       {"component", std::string(component)},
       {"msg", std::string(message)},
   };
+  if (fields.is_object()) {
+    for (const auto& [key, value] : fields.items()) {
+      if (!line.contains(key)) line[key] = value;
+    }
+  }
   std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   text.push_back('\n');
   std::lock_guard<std::mutex> lock(g_write_mutex);

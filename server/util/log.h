@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
 
 namespace casebridge::log {
 
@@ -21,6 +22,10 @@ bool Enabled(Level level);
 
 // Writes {"ts":..., "level":..., "component":..., "msg":...}.
 void Write(Level level, std::string_view component, std::string_view message);
+// Like Write, with the members of the JSON object `fields` added to the line
+// (they never replace ts, level, component or msg).
+void WriteFields(Level level, std::string_view component,
+                 std::string_view message, const nlohmann::json& fields);
 
 template <typename... Args>
 void Info(std::string_view component, const Args&... args) {

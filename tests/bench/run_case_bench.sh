@@ -64,14 +64,29 @@ seed() {  # seed COUNT
   awk -v a="${t0}" -v b="${t1}" -v n="$1" 'BEGIN { printf "  seeded %d cases in %.1f s\n", n, b - a }'
 }
 
-run health "${timed[@]}" --mode=health
+# Server CPU (user+sys) per call of a timed run: steadier than QPS on a
+# shared machine. Approximate: the CPU of the whole loadgen run (warm-up
+# included) over qps * (seconds + warm-up).
+declare -A cpu_us
+ticks=$(getconf CLK_TCK)
+server_cpu() { awk '{ print $14 + $15 }' "/proc/${server_pid}/stat"; }
+measure() {  # measure LABEL ARGS... : run + server CPU per call
+  local label=$1 c0 c1
+  c0=$(server_cpu)
+  run "$@"
+  c1=$(server_cpu)
+  cpu_us[${label}]=$(awk -v a="${c0}" -v b="${c1}" -v t="${ticks}" -v q="${qps[${label}]}" \
+    -v s="${secs}" -v w="${warmup}" 'BEGIN { n = q * (s + w); if (n > 0) printf "%.0f", (b - a) / t / n * 1e6; else print "nan" }')
+}
+
+measure health "${timed[@]}" --mode=health
 seed "${small}"
-run get "${timed[@]}" --mode=get --owner=bench-get
-run find_small "${timed[@]}" --mode=find --owner=bench
-run create "${timed[@]}" --mode=create --owner=bench-create
+measure get "${timed[@]}" --mode=get --owner=bench-get
+measure find_small "${timed[@]}" --mode=find --owner=bench
+measure create "${timed[@]}" --mode=create --owner=bench-create
 seed $((large - small))
-run find_large "${timed[@]}" --mode=find --owner=bench
-run health_end "${timed[@]}" --mode=health
+measure find_large "${timed[@]}" --mode=find --owner=bench
+measure health_end "${timed[@]}" --mode=health
 
 rss_kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/${server_pid}/status")
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "nan" }'; }
@@ -79,12 +94,12 @@ verdict() { awk -v r="$1" -v t="$2" 'BEGIN { print (r >= t) ? "meets" : "MISSES"
 
 echo
 echo "== casebridge case benchmark (concurrency ${conc}, ${secs} s per run$( ((smoke)) && echo ', SMOKE: numbers meaningless'))"
-printf '%-34s %10s\n' "Health/Check QPS (baseline)" "${qps[health]}"
-printf '%-34s %10s\n' "Health/Check QPS (at the end)" "${qps[health_end]}"
-printf '%-34s %10s\n' "GetCase QPS" "${qps[get]}"
-printf '%-34s %10s\n' "CreateCase QPS" "${qps[create]}"
-printf '%-34s %10s\n' "FindCases QPS @${small}" "${qps[find_small]}"
-printf '%-34s %10s\n' "FindCases QPS @${large}" "${qps[find_large]}"
+printf '%-34s %10s  server CPU/call %s us\n' "Health/Check QPS (baseline)" "${qps[health]}" "${cpu_us[health]}"
+printf '%-34s %10s  server CPU/call %s us\n' "Health/Check QPS (at the end)" "${qps[health_end]}" "${cpu_us[health_end]}"
+printf '%-34s %10s  server CPU/call %s us\n' "GetCase QPS" "${qps[get]}" "${cpu_us[get]}"
+printf '%-34s %10s  server CPU/call %s us\n' "CreateCase QPS" "${qps[create]}" "${cpu_us[create]}"
+printf '%-34s %10s  server CPU/call %s us\n' "FindCases QPS @${small}" "${qps[find_small]}" "${cpu_us[find_small]}"
+printf '%-34s %10s  server CPU/call %s us\n' "FindCases QPS @${large}" "${qps[find_large]}" "${cpu_us[find_large]}"
 r_get=$(ratio "${qps[get]}" "${qps[health]}")
 r_create=$(ratio "${qps[create]}" "${qps[health]}")
 r_find=$(ratio "${qps[find_small]}" "${qps[health]}")

@@ -52,10 +52,30 @@ CASEBRIDGE_ENCRYPTION_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 server_pid=$!
 bench_wait_for_server
 
+# Server CPU (user + sys) per call of one loadgen run, in microseconds: the
+# CPU the server burnt during the whole run (warm-up included) over the calls
+# of the whole run (the measured calls scaled by (seconds + warm-up) / seconds).
+# Less sensitive to other load on the machine than QPS.
+declare -A cpu_us
+server_cpu_ticks() {
+  awk '{ print $14 + $15 }' "/proc/${server_pid}/stat"
+}
+cpu_run() {
+  local label=$1
+  shift
+  local before after
+  before=$(server_cpu_ticks)
+  run "${label}" "$@"
+  after=$(server_cpu_ticks)
+  cpu_us[${label}]=$(awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" \
+    -v q="${qps[${label}]}" -v s="${secs}" -v w="${warmup}" \
+    'BEGIN { n = q * (s + w); if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "nan" }')
+}
+
 timed=(--concurrency="${conc}" --seconds="${secs}" --warmup="${warmup}")
-run health "${timed[@]}" --mode=health
-run execute "${timed[@]}" --mode=execute --connector-type=.test-echo --sub-action=echo
-run health_end "${timed[@]}" --mode=health
+cpu_run health "${timed[@]}" --mode=health
+cpu_run execute "${timed[@]}" --mode=execute --connector-type=.test-echo --sub-action=echo
+cpu_run health_end "${timed[@]}" --mode=health
 abi_line=$("${abi_bench}" "${plugin_so}" "${abi_calls}")
 echo "${abi_line}"
 abi_ns=$(sed -n 's/.*abi_execute_ns=\([0-9.]*\).*/\1/p' <<<"${abi_line}")
@@ -69,3 +89,5 @@ printf '%-36s %10s\n' "Health/Check QPS (at the end)" "${qps[health_end]}"
 printf '%-36s %10s\n' "ExecuteConnector QPS (no-op plugin)" "${qps[execute]}"
 printf '%-36s %10s  target >= 0.6  %s\n' "ExecuteConnector / Health" "${ratio}" "${verdict}"
 printf '%-36s %10s ns\n' "plugin call through the ABI (host)" "${abi_ns}"
+printf '%-36s %10s us\n' "server CPU per Health/Check" "${cpu_us[health]}"
+printf '%-36s %10s us\n' "server CPU per ExecuteConnector" "${cpu_us[execute]}"

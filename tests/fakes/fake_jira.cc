@@ -300,6 +300,11 @@ std::optional<FakeJiraIssue> FakeJira::Issue(
   return std::nullopt;
 }
 
+std::vector<FakeJiraIssue> FakeJira::issues() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return issues_;
+}
+
 size_t FakeJira::issue_count() const {
   std::lock_guard<std::mutex> lock(mu_);
   return issues_.size();

@@ -93,6 +93,7 @@ class FakeJira {
 
   std::optional<FakeJiraIssue> Issue(const std::string& id_or_key) const;
   size_t issue_count() const;
+  std::vector<FakeJiraIssue> issues() const;  // in creation order
   std::vector<FakeRequest> requests() const { return server_.requests(); }
 
   // Jira's timestamp text for Unix ms in the configured offset.

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "casebridge/v1/api_key_service.grpc.pb.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "google/protobuf/descriptor.h"
@@ -476,6 +477,41 @@ TEST_F(AuthServerTest, RpcRoleTable) {
                     v1::PushCaseResponse resp;
                     return CallWith(cs, &CS::PushCase, r, &resp, a);
                   }});
+  // A missing job has no owner: only roles over every owner get past the
+  // check (to NOT_FOUND); an existing job is checked on its case's owner.
+  const std::set<std::string> kReadAll = {"reader", "writer", "root"};
+  const std::set<std::string> kWriteAll = {"writer", "root"};
+  rows.push_back({"GetPushJob", kReadAll, [&](const std::string& a) {
+                    v1::GetPushJobRequest r;
+                    r.set_id("missing");
+                    v1::GetPushJobResponse resp;
+                    return CallWith(cs, &CS::GetPushJob, r, &resp, a);
+                  }});
+  rows.push_back({"ListPushJobs", kRead, [&](const std::string& a) {
+                    v1::ListPushJobsRequest r;
+                    r.set_case_id(shared.id());
+                    v1::ListPushJobsResponse resp;
+                    return CallWith(cs, &CS::ListPushJobs, r, &resp, a);
+                  }});
+  rows.push_back({"RetryPushJob", kWriteAll, [&](const std::string& a) {
+                    v1::RetryPushJobRequest r;
+                    r.set_id("missing");
+                    v1::RetryPushJobResponse resp;
+                    return CallWith(cs, &CS::RetryPushJob, r, &resp, a);
+                  }});
+  // A stream: allowed callers hold it open until the short deadline.
+  rows.push_back({"WatchCases", kSearch, [&](const std::string& a) {
+                    grpc::ClientContext ctx;
+                    ctx.set_deadline(std::chrono::system_clock::now() +
+                                     std::chrono::milliseconds(500));
+                    if (!a.empty()) ctx.AddMetadata("authorization", a);
+                    v1::WatchCasesRequest r;
+                    auto reader = cs->WatchCases(&ctx, r);
+                    v1::WatchCasesResponse event;
+                    while (reader->Read(&event)) {
+                    }
+                    return reader->Finish();
+                  }});
   rows.push_back({"GetConfiguration", kSearch, [&](const std::string& a) {
                     v1::GetConfigurationRequest r;
                     v1::GetConfigurationResponse resp;
@@ -594,6 +630,76 @@ TEST_F(AuthServerTest, RpcRoleTable) {
     }
   }
   EXPECT_EQ(checked, static_cast<int>(rows.size() * Roles().size()));
+}
+
+// ApiKeyService: only admins manage keys; a created key is shown once, works
+// at once with its roles, is listed without the key, and stops working when
+// revoked.
+TEST_F(AuthServerTest, ApiKeyServiceCreatesListsAndRevokesKeys) {
+  auto keys = v1::ApiKeyService::NewStub(server_->channel());
+  v1::CreateApiKeyRequest create;
+  create.set_name("ci bot");
+  create.mutable_principal()->set_username("ci-bot");
+  create.mutable_principal()->set_full_name("CI bot");
+  create.add_roles("cases:read:securitySolution");
+  v1::CreateApiKeyResponse created;
+  EXPECT_EQ(CallWith(keys.get(), &v1::ApiKeyService::Stub::CreateApiKey,
+                     create, &created, As("writer"))
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(CallWith(keys.get(), &v1::ApiKeyService::Stub::CreateApiKey,
+                       create, &created, As("admin"))
+                  .ok());
+  const std::string key = created.key();
+  ASSERT_FALSE(key.empty());
+  EXPECT_EQ(created.api_key().principal().username(), "ci-bot");
+  EXPECT_EQ(created.api_key().created_by(), "admin-user");
+
+  // Works at once, with exactly its roles.
+  v1::FindCasesRequest find;
+  find.add_owners("securitySolution");
+  v1::FindCasesResponse found;
+  EXPECT_TRUE(CallWith(cases_.get(), &v1::CaseService::Stub::FindCases, find,
+                       &found, "ApiKey " + key)
+                  .ok());
+  v1::CreateCaseRequest write;
+  write.set_title("t");
+  write.set_description("d");
+  write.set_owner("securitySolution");
+  v1::CreateCaseResponse written;
+  EXPECT_EQ(CallWith(cases_.get(), &v1::CaseService::Stub::CreateCase, write,
+                     &written, "Bearer " + key)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Listed without the key.
+  v1::ListApiKeysRequest list;
+  v1::ListApiKeysResponse listed;
+  ASSERT_TRUE(CallWith(keys.get(), &v1::ApiKeyService::Stub::ListApiKeys, list,
+                       &listed, As("admin"))
+                  .ok());
+  bool seen = false;
+  for (const auto& k : listed.api_keys()) {
+    if (k.id() == created.api_key().id()) seen = true;
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_EQ(listed.DebugString().find(key), std::string::npos);
+
+  v1::RevokeApiKeyRequest revoke;
+  revoke.set_id(created.api_key().id());
+  v1::RevokeApiKeyResponse revoked;
+  ASSERT_TRUE(CallWith(keys.get(), &v1::ApiKeyService::Stub::RevokeApiKey,
+                       revoke, &revoked, As("admin"))
+                  .ok());
+  EXPECT_EQ(CallWith(cases_.get(), &v1::CaseService::Stub::FindCases, find,
+                     &found, "ApiKey " + key)
+                .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  revoke.set_id("no-such-key");
+  EXPECT_EQ(CallWith(keys.get(), &v1::ApiKeyService::Stub::RevokeApiKey,
+                     revoke, &revoked, As("admin"))
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(AuthServerTest, AuditLogRecordsDecisionsAndMutationsWithoutSecrets) {

@@ -700,14 +700,15 @@ TEST_F(CaseServiceTest, DeleteIdLimits) {
 
 // ---------------------------------------------------------------- not yet
 
-TEST_F(CaseServiceTest, PushCaseIsUnimplementedWithAMessage) {
+TEST_F(CaseServiceTest, PushCaseToAnUnknownConnectorIsNotFound) {
+  // Pushing is served; the end-to-end tests are in push_test.cc.
   v1::Case c = CreateTitled("Push me");
   v1::PushCaseRequest r;
   r.set_case_id(c.id());
   r.set_connector_id("jira-1");
   v1::PushCaseResponse resp;
   grpc::Status s = CB_CALL(PushCase, r, &resp);
-  EXPECT_TRUE(StatusIs(s, grpc::StatusCode::UNIMPLEMENTED));
+  EXPECT_TRUE(StatusIs(s, grpc::StatusCode::NOT_FOUND)) << s.error_message();
   EXPECT_FALSE(s.error_message().empty());
 }
 

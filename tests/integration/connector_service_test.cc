@@ -461,6 +461,51 @@ TEST_F(ConnectorServiceTest, ExecutesThroughTheHostAndSecretsNeverLeak) {
   EXPECT_THAT(bytes, ::testing::Not(HasSubstr(kSecret)));
 }
 
+// Execute keeps connector records and plugin instances in memory; an update
+// or a delete must still be seen by the very next call.
+TEST_F(ConnectorServiceTest, UpdateAndDeleteTakeEffectOnTheNextExecute) {
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
+  auto server = StartServer(AllowLoopbackYaml());
+  ASSERT_NE(server, nullptr);
+  v1::Connector c;
+  ASSERT_TRUE(CreateHttp("cached", fake_.base_url(), &c).ok());
+  for (int i = 0; i < 3; ++i) {
+    v1::ConnectorExecuteResult r = Execute(c.id(), "get", R"({"path":"/ok"})");
+    ASSERT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  }
+  EXPECT_EQ(fake_.requests().back().Header("Authorization").value_or(""),
+            std::string("Bearer ") + kSecret);
+
+  v1::UpdateConnectorRequest update;
+  update.set_id(c.id());
+  update.set_name("cached, new token");
+  *update.mutable_config() =
+      ToStruct(absl::StrCat(R"({"url":")", fake_.base_url(), R"("})"));
+  *update.mutable_secrets() = ToStruct(R"({"token":"rotated-token"})");
+  v1::UpdateConnectorResponse updated;
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::UpdateConnector, update, &updated)
+          .ok());
+  v1::ConnectorExecuteResult r = Execute(c.id(), "get", R"({"path":"/ok"})");
+  ASSERT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  EXPECT_EQ(fake_.requests().back().Header("Authorization").value_or(""),
+            "Bearer rotated-token");
+
+  v1::DeleteConnectorRequest del;
+  del.set_id(c.id());
+  v1::DeleteConnectorResponse deleted;
+  ASSERT_TRUE(
+      Call(&v1::ConnectorService::Stub::DeleteConnector, del, &deleted).ok());
+  const size_t requests_before = fake_.request_count();
+  grpc::Status status;
+  Execute(c.id(), "get", R"({"path":"/ok"})", &status);
+  EXPECT_TRUE(StatusIs(status, grpc::StatusCode::NOT_FOUND))
+      << Describe(status);
+  EXPECT_EQ(fake_.request_count(), requests_before);
+}
+
 TEST_F(ConnectorServiceTest, BrokenAndHangingPluginsDoNotTakeTheServerDown) {
   auto server = StartServer(AllowLoopbackYaml() +
                             "connectors:\n  execute_timeout_ms: 1500\n");

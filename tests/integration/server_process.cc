@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "tests/pg/postgres_instance.h"
 
 #ifndef CASEBRIDGE_SERVER_BINARY
 #error "CASEBRIDGE_SERVER_BINARY must be defined to the casebridge-server path"
@@ -59,6 +60,24 @@ ServerProcess::ServerProcess(ServerOptions options)
     config_path_ = temp_dir_ + "/casebridge.yaml";
     std::ofstream(config_path_) << options_.config_yaml;
   }
+  UsePostgresWhenAsked();
+}
+
+void ServerProcess::UsePostgresWhenAsked() {
+  const char* store = getenv("CASEBRIDGE_TEST_STORE");
+  if (store == nullptr || std::string(store) != "postgres") return;
+  for (const auto& [key, value] : options_.env) {
+    if (key == "CASEBRIDGE_STORE") return;  // the test chose its store
+  }
+  // One database per data directory, so Restart and a second process on
+  // the same data directory see the same data.
+  absl::StatusOr<std::string> dsn = TestDatabaseFor(data_dir_);
+  if (!dsn.ok()) {
+    setup_error_ = dsn.status();
+    return;
+  }
+  options_.env.emplace_back("CASEBRIDGE_STORE", "postgres");
+  options_.env.emplace_back("CASEBRIDGE_POSTGRES_DSN", *dsn);
 }
 
 ServerProcess::~ServerProcess() {
@@ -74,6 +93,7 @@ std::string ServerProcess::DefaultBinary() { return CASEBRIDGE_SERVER_BINARY; }
 absl::Status ServerProcess::Start() {
   if (temp_dir_.empty())
     return absl::InternalError("cannot create a temporary directory");
+  if (!setup_error_.ok()) return setup_error_;
   if (pid_ > 0) return absl::FailedPreconditionError("server already running");
   channel_.reset();
   address_.clear();

@@ -8,6 +8,11 @@
 // from any thread while the process runs. The destructor kills a still
 // running server and removes the temporary directory (kept when the
 // environment variable CASEBRIDGE_KEEP_TEST_DIRS is set).
+//
+// With CASEBRIDGE_TEST_STORE=postgres in the test's environment, the server
+// runs on the PostgreSQL store instead, in a database of its own on the test
+// server (tests/pg/postgres_instance.h), unless options.env sets
+// CASEBRIDGE_STORE itself.
 #ifndef CASEBRIDGE_TESTS_INTEGRATION_SERVER_PROCESS_H_
 #define CASEBRIDGE_TESTS_INTEGRATION_SERVER_PROCESS_H_
 
@@ -101,6 +106,7 @@ class ServerProcess {
   std::unique_ptr<grpc::health::v1::Health::Stub> NewHealthStub();
 
  private:
+  void UsePostgresWhenAsked();
   absl::Status Spawn();
   absl::Status WaitForListening();
   absl::Status WaitForServing();
@@ -116,6 +122,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   std::string address_;
   std::shared_ptr<grpc::Channel> channel_;
+  absl::Status setup_error_;  // reported by Start
 };
 
 }  // namespace casebridge::testing

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Interop: buf curl (gRPC protocol, plaintext h2c) through server reflection.
 # Lists services and methods, calls grpc.health.v1.Health/Check, and creates
-# and reads back a case with JSON bodies.
+# and reads back a case with JSON bodies. Then the shared interop scenario:
+# a Jira connector at the strict fake Jira process
+# (tests/fakes/fake_jira_server), a case, a comment, PushCase, FindCases and
+# GetCase with the external service, and the fake's side checked.
 #
-# Usage: buf_curl_test.sh SERVER_BINARY BUF_BINARY
+# Usage: buf_curl_test.sh SERVER_BINARY BUF_BINARY PLUGIN_DIR FAKE_JIRA_BINARY
 set -euo pipefail
 
 server_bin=$1
 buf=$2
+plugin_dir=$3
+fake_bin=$4
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/casebridge-bufcurl.XXXXXX")
 server_pid=
+fake_pid=
 cleanup() {
+  if [[ -n "${fake_pid}" ]]; then kill "${fake_pid}" 2>/dev/null || true; fi
   if [[ -n "${server_pid}" ]] && kill -0 "${server_pid}" 2>/dev/null; then
     kill -TERM "${server_pid}" 2>/dev/null || true
     wait "${server_pid}" 2>/dev/null || true
@@ -31,8 +38,13 @@ check() {  # check DESCRIPTION COMMAND...
   fi
 }
 
+# The fake Jira listens on loopback, which the egress policy refuses by
+# default.
+printf 'plugin_dirs: ["%s"]\nhttp:\n  allow_private_addresses: true\n' "${plugin_dir}" >"${tmp}/casebridge.yaml"
 # Plain command, not a subshell, so $! is the server itself.
-"${server_bin}" --listen 127.0.0.1:0 --data-dir "${tmp}/data" >"${tmp}/stdout" 2>"${tmp}/stderr" </dev/null &
+CASEBRIDGE_ENCRYPTION_KEY=interop-test-key-0123456789abcdef0123456789 \
+  "${server_bin}" --config "${tmp}/casebridge.yaml" --listen 127.0.0.1:0 --data-dir "${tmp}/data" \
+  >"${tmp}/stdout" 2>"${tmp}/stderr" </dev/null &
 server_pid=$!
 address=
 for _ in $(seq 1 1500); do
@@ -89,6 +101,49 @@ if err=$(bcurl "${url}/casebridge.v1.CaseService/CreateCase" -d '{"title":"","de
 else
   check "empty title is invalid_argument" grep -q invalid_argument <<<"${err}"
 fi
+
+# --- The push scenario.
+coproc FAKE { exec "${fake_bin}"; }
+fake_pid=${FAKE_PID}
+read -r -t 30 fake_line <&"${FAKE[0]}"
+fake_url=${fake_line#LISTENING }
+check "fake Jira started" test "${fake_line}" != "${fake_url}"
+
+connector=$(bcurl "${url}/casebridge.v1.ConnectorService/CreateConnector" -d "{
+  \"connector_type_id\": \".jira\", \"name\": \"Interop Jira\",
+  \"config\": {\"apiUrl\": \"${fake_url}\", \"projectKey\": \"CK\"},
+  \"secrets\": {\"email\": \"jira-bot@example.com\", \"apiToken\": \"jira-api-token\"}}" || true)
+connector_id=$(jq -r '.connector.id // empty' <<<"${connector}" 2>/dev/null || true)
+check "CreateConnector returns an id" test -n "${connector_id}"
+check "the secret is not echoed back" bash -c '! grep -q jira-api-token <<<"$1"' _ "${connector}"
+
+pushed_case=$(bcurl "${url}/casebridge.v1.CaseService/CreateCase" \
+  -d '{"title":"Interop push from buf","description":"pushed to the fake Jira","owner":"securitySolution"}' || true)
+case_id=$(jq -r '.case.id // empty' <<<"${pushed_case}" 2>/dev/null || true)
+check "CreateCase for the push returns an id" test -n "${case_id}"
+bcurl "${url}/casebridge.v1.CaseService/AddComment" \
+  -d "{\"case_id\": \"${case_id}\", \"attachment\": {\"user\": {\"comment\": \"buf comment for Jira\"}}}" >/dev/null || true
+
+pushed=$(bcurl "${url}/casebridge.v1.CaseService/PushCase" \
+  -d "{\"case_id\": \"${case_id}\", \"connector_id\": \"${connector_id}\"}" || true)
+external_id=$(jq -r '.case.externalService.externalId // empty' <<<"${pushed}" 2>/dev/null || true)
+check "PushCase sets the external service" test -n "${external_id}"
+check "the push job SUCCEEDED" test "$(jq -r .job.state <<<"${pushed}" 2>/dev/null)" = PUSH_JOB_STATE_SUCCEEDED
+
+found=$(bcurl "${url}/casebridge.v1.CaseService/FindCases" \
+  -d '{"owners": ["securitySolution"], "search": "buf"}' || true)
+check "FindCases finds the pushed case with its external service" test \
+  "$(jq -r --arg id "${case_id}" '.cases[] | select(.id == $id) | .externalService.externalId' <<<"${found}" 2>/dev/null)" = "${external_id}"
+got=$(bcurl "${url}/casebridge.v1.CaseService/GetCase" -d "{\"id\": \"${case_id}\"}" || true)
+check "GetCase shows the push status of the connector" test \
+  "$(jq -r --arg c "${connector_id}" '[.case.pushStatuses[] | select(.connectorId == $c)] | length' <<<"${got}" 2>/dev/null)" = 1
+
+echo issues >&"${FAKE[1]}"
+read -r -t 30 issues <&"${FAKE[0]}"
+check "the fake Jira holds exactly one issue with the case title" test \
+  "$(jq -r --arg id "${external_id}" '[.[] | select(.id == $id and .summary == "Interop push from buf")] | length' <<<"${issues}")" = 1
+check "the fake Jira received the comment" test \
+  "$(jq -r --arg id "${external_id}" '[.[] | select(.id == $id) | .comments[] | select(contains("buf comment for Jira"))] | length' <<<"${issues}")" = 1
 
 if ((failures > 0)); then
   echo "${failures} check(s) failed"

@@ -5,9 +5,13 @@ Generates the Python stubs at test time into a temp dir with Debian's protoc
 and grpc_python_plugin (generated code is never committed), starts the real
 server on an ephemeral port with a fresh data dir, then: health check,
 CreateCase, AddComment, FindCases, GetCase with comments, and an invalid
-request whose google.rpc.BadRequest detail names the field.
+request whose google.rpc.BadRequest detail names the field. Then the shared
+interop scenario: create a Jira connector pointing at the strict fake Jira
+(tests/fakes/fake_jira_server), create a case, comment, push it, find it with
+its external service, and check on the fake's side that the issue and the
+comment arrived.
 
-Usage: python_client_test.py SERVER_BINARY PROTO_DIR
+Usage: python_client_test.py SERVER_BINARY PROTO_DIR PLUGIN_DIR FAKE_JIRA_BINARY
 Run with /usr/bin/python3: the pyenv python3 on PATH has no grpc module.
 """
 
@@ -16,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import json
 import tempfile
 import time
 
@@ -48,14 +53,24 @@ def generate(proto_dir, out_dir):
         check=True)
 
 
-def start_server(binary, tmp):
+ENCRYPTION_KEY = "interop-test-key-0123456789abcdef0123456789"
+
+
+def start_server(binary, tmp, plugin_dir):
     out_path = os.path.join(tmp, "stdout.log")
     err_path = os.path.join(tmp, "stderr.log")
     out = open(out_path, "w")
     err = open(err_path, "w")
+    # The fake Jira listens on loopback, which the egress policy refuses by
+    # default.
+    config_path = os.path.join(tmp, "casebridge.yaml")
+    with open(config_path, "w") as f:
+        f.write('plugin_dirs: ["%s"]\nhttp:\n  allow_private_addresses: true\n' % plugin_dir)
+    env = dict(os.environ, CASEBRIDGE_ENCRYPTION_KEY=ENCRYPTION_KEY)
     proc = subprocess.Popen(
-        [binary, "--listen", "127.0.0.1:0", "--data-dir", os.path.join(tmp, "data")],
-        stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        [binary, "--config", config_path, "--listen", "127.0.0.1:0",
+         "--data-dir", os.path.join(tmp, "data")],
+        stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with open(out_path) as f:
@@ -71,6 +86,27 @@ def start_server(binary, tmp):
         sys.exit("server did not start:\n" + f.read())
 
 
+class FakeJira:
+    """tests/fakes/fake_jira_server: the strict fake Jira as a process."""
+
+    def __init__(self, binary):
+        self.proc = subprocess.Popen([binary], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("LISTENING "):
+            sys.exit("fake Jira did not start: %r" % line)
+        self.base_url = line.split(" ", 1)[1].strip()
+
+    def issues(self):
+        self.proc.stdin.write("issues\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
 class Checker:
     def __init__(self):
         self.failures = 0
@@ -81,12 +117,63 @@ class Checker:
             self.failures += 1
 
 
+def push_scenario(c, channel, fake, case_pb2, case_service_pb2, case_service_pb2_grpc,
+                  connector_service_pb2, connector_service_pb2_grpc, json_format,
+                  struct_pb2):
+    """The scenario every interop client runs: connector, case, comment, push, find."""
+    def struct(value):
+        s = struct_pb2.Struct()
+        json_format.ParseDict(value, s)
+        return s
+
+    connectors = connector_service_pb2_grpc.ConnectorServiceStub(channel)
+    connector = connectors.CreateConnector(connector_service_pb2.CreateConnectorRequest(
+        connector_type_id=".jira", name="Interop Jira",
+        config=struct({"apiUrl": fake.base_url, "projectKey": "CK"}),
+        secrets=struct({"email": "jira-bot@example.com", "apiToken": "jira-api-token"})),
+        timeout=10).connector
+    c.check(bool(connector.id), "CreateConnector returns an id")
+    c.check("jira-api-token" not in str(connector), "the secret is not echoed back")
+
+    cases = case_service_pb2_grpc.CaseServiceStub(channel)
+    case = cases.CreateCase(case_service_pb2.CreateCaseRequest(
+        title="Interop push from python", description="pushed to the fake Jira",
+        owner="securitySolution"), timeout=10).case
+    cases.AddComment(case_service_pb2.AddCommentRequest(
+        case_id=case.id, attachment=case_pb2.AttachmentContent(
+            user=case_pb2.UserComment(comment="python comment for Jira"))), timeout=10)
+
+    pushed = cases.PushCase(case_service_pb2.PushCaseRequest(
+        case_id=case.id, connector_id=connector.id), timeout=60)
+    external = pushed.case.external_service
+    c.check(external.connector_id == connector.id and bool(external.external_id),
+            "PushCase sets the external service (%s)" % external.external_title)
+    c.check(pushed.job.state == case_pb2.PUSH_JOB_STATE_SUCCEEDED, "the push job SUCCEEDED")
+
+    found = cases.FindCases(case_service_pb2.FindCasesRequest(
+        owners=["securitySolution"], search="python"), timeout=10)
+    hits = [x for x in found.cases if x.id == case.id]
+    c.check(len(hits) == 1 and hits[0].external_service.external_id == external.external_id,
+            "FindCases finds the pushed case with its external service")
+    got = cases.GetCase(case_service_pb2.GetCaseRequest(id=case.id), timeout=10).case
+    c.check(any(s.connector_id == connector.id for s in got.push_statuses),
+            "GetCase shows the push status of the connector")
+
+    issues = [i for i in fake.issues() if i["id"] == external.external_id]
+    c.check(len(issues) == 1 and issues[0]["summary"] == "Interop push from python",
+            "the fake Jira holds exactly one issue with the case title")
+    c.check(len(issues) == 1 and
+            any("python comment for Jira" in body for body in issues[0]["comments"]),
+            "the fake Jira received the comment")
+
+
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 5:
         sys.exit(__doc__)
-    binary, proto_dir = sys.argv[1], sys.argv[2]
+    binary, proto_dir, plugin_dir, fake_binary = sys.argv[1:5]
     tmp = tempfile.mkdtemp(prefix="casebridge-pyinterop-")
     proc = None
+    fake = None
     try:
         gen = os.path.join(tmp, "gen")
         os.makedirs(gen)
@@ -94,11 +181,14 @@ def main():
         sys.path.insert(0, gen)
         import grpc
         from casebridge.v1 import case_pb2, case_service_pb2, case_service_pb2_grpc
+        from casebridge.v1 import connector_service_pb2, connector_service_pb2_grpc
+        from google.protobuf import json_format, struct_pb2
         import interop_health_pb2 as health_pb2
         import interop_health_pb2_grpc as health_pb2_grpc
         from google.rpc import error_details_pb2, status_pb2
 
-        proc, address = start_server(binary, tmp)
+        proc, address = start_server(binary, tmp, plugin_dir)
+        fake = FakeJira(fake_binary)
         c = Checker()
         with grpc.insecure_channel(address) as channel:
             grpc.channel_ready_future(channel).result(timeout=30)
@@ -159,12 +249,18 @@ def main():
                 c.check(False, "missing case is an error")
             except grpc.RpcError as e:
                 c.check(e.code() == grpc.StatusCode.NOT_FOUND, "missing case is NOT_FOUND")
+
+            push_scenario(c, channel, fake, case_pb2, case_service_pb2,
+                          case_service_pb2_grpc, connector_service_pb2,
+                          connector_service_pb2_grpc, json_format, struct_pb2)
         if c.failures:
             print("%d check(s) failed" % c.failures)
             return 1
         print("python interop: all checks passed")
         return 0
     finally:
+        if fake is not None:
+            fake.close()
         if proc is not None and proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
             try:

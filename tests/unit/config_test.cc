@@ -112,6 +112,41 @@ TEST_F(ConfigTest, ValidateChecksVerificationModes) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("http.verification_mode"));
 }
 
+TEST_F(ConfigTest, PostgresSectionAndDsnFromEnvironment) {
+  auto config = LoadConfigFile(Write("c.yaml", R"(
+tls: {mode: plaintext}
+store: postgres
+postgres:
+  dsn: "host=db dbname=casebridge"
+  pool_size: 4
+  acquire_timeout_ms: 250
+  statement_timeout_ms: 0
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->store, "postgres");
+  EXPECT_EQ(config->postgres.dsn, "host=db dbname=casebridge");
+  EXPECT_EQ(config->postgres.pool_size, 4);
+  EXPECT_EQ(config->postgres.acquire_timeout_ms, 250);
+  EXPECT_EQ(config->postgres.statement_timeout_ms, 0);
+  EXPECT_TRUE(Validate(*config).ok());
+
+  setenv("CASEBRIDGE_POSTGRES_DSN", "host=/run/pg dbname=cb", 1);
+  ASSERT_TRUE(ApplyEnvironment(*config).ok());
+  unsetenv("CASEBRIDGE_POSTGRES_DSN");
+  EXPECT_EQ(config->postgres.dsn, "host=/run/pg dbname=cb");
+
+  config->postgres.dsn.clear();
+  config->postgres.pool_size = 0;
+  absl::Status s = Validate(*config);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("postgres.dsn"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("postgres.pool_size"));
+
+  auto bad = LoadConfigFile(Write("bad.yaml", "postgres: {dns: x}\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("unknown key 'postgres.dns'"));
+}
+
 TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
   Config config;
   auto none = ResolveEncryptionKeys(config);
@@ -186,6 +221,51 @@ auth:
   EXPECT_NE(s.message().find("tls.cert_file"), absl::string_view::npos) << s;
   plain.tls.mode = "plaintext";
   EXPECT_TRUE(Validate(plain).ok());
+}
+
+}  // namespace
+}  // namespace casebridge::config
+
+namespace casebridge::config {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(JobsConfigTest, ParsesTheJobsSectionAndValidatesIt) {
+  std::string templ =
+      (std::filesystem::temp_directory_path() / "cb-jobs-XXXXXX").string();
+  const std::string dir = mkdtemp(templ.data());
+  const std::string path = dir + "/c.yaml";
+  std::ofstream(path) << "tls: {mode: plaintext}\n"
+                         "jobs:\n  workers: 8\n  max_attempts: 3\n"
+                         "  backoff_base_ms: 50\n  backoff_cap_ms: 400\n"
+                         "  lease_ms: 1000\n  attempt_timeout_ms: 2000\n"
+                         "  poll_ms: 100\n  push_wait_ms: 5000\n";
+  auto config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->jobs.workers, 8);
+  EXPECT_EQ(config->jobs.max_attempts, 3);
+  EXPECT_EQ(config->jobs.backoff_base_ms, 50);
+  EXPECT_EQ(config->jobs.backoff_cap_ms, 400);
+  EXPECT_EQ(config->jobs.lease_ms, 1000);
+  EXPECT_EQ(config->jobs.attempt_timeout_ms, 2000);
+  EXPECT_EQ(config->jobs.poll_ms, 100);
+  EXPECT_EQ(config->jobs.push_wait_ms, 5000);
+  EXPECT_TRUE(Validate(*config).ok());
+
+  std::ofstream(path) << "jobs:\n  worker: 8\n";
+  auto bad = LoadConfigFile(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("unknown key 'jobs.worker'"));
+
+  Config c;
+  c.jobs.workers = 0;
+  c.jobs.backoff_cap_ms = 1;
+  absl::Status s = Validate(c);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("jobs.workers"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("jobs.backoff_cap_ms"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -269,6 +269,77 @@ class FakeTransaction : public Transaction {
   absl::Status RevokeApiKey(std::string_view, absl::Time) override {
     return Unsupported("api keys");
   }
+  absl::Status InsertCaseEvent(CaseEvent& event) override {
+    event.seq = ++state_.last_event_seq;
+    state_.case_events.push_back(event);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq,
+                                                        int limit) override {
+    std::vector<CaseEvent> out;
+    for (const auto& e : state_.case_events) {
+      if (e.seq > after_seq && static_cast<int>(out.size()) < limit) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<int64_t> LatestCaseEventSeq() override {
+    return state_.last_event_seq;
+  }
+  absl::StatusOr<int64_t> PruneCaseEvents(absl::Time before) override {
+    int64_t deleted = 0;
+    auto& events = state_.case_events;
+    while (!events.empty() && events.front().time < before) {
+      state_.events_pruned_through = events.front().seq;
+      events.erase(events.begin());
+      ++deleted;
+    }
+    return deleted;
+  }
+  absl::StatusOr<int64_t> CaseEventsPrunedThrough() override {
+    return state_.events_pruned_through;
+  }
+
+  absl::Status InsertPushJob(const PushJob&) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<PushJob> GetPushJob(std::string_view) override {
+    return Unsupported("push jobs");
+  }
+  absl::Status UpdatePushJob(const PushJob&, std::string_view) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<PushJobPage> FindPushJobs(const PushJobQuery&) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<std::vector<PushJob>> ClaimPushJobs(std::string_view,
+                                                     absl::Time, absl::Time,
+                                                     int) override {
+    return Unsupported("push jobs");
+  }
+  absl::Status RenewPushJobLease(std::string_view, std::string_view,
+                                 absl::Time) override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<std::optional<absl::Time>> NextPushJobDue() override {
+    return Unsupported("push jobs");
+  }
+  absl::StatusOr<std::vector<PushJob>> LatestPushJobs(
+      std::string_view) override {
+    return std::vector<PushJob>();  // GetCase asks; the fake keeps none
+  }
+  absl::StatusOr<std::optional<PushRecord>> GetPushRecord(
+      std::string_view, std::string_view) override {
+    return Unsupported("push records");
+  }
+  absl::StatusOr<std::vector<PushRecord>> ListPushRecords(
+      std::string_view) override {
+    return std::vector<PushRecord>();  // GetCase asks; the fake keeps none
+  }
+  absl::Status PutPushRecord(const PushRecord&) override {
+    return Unsupported("push records");
+  }
 
  private:
   FakeStore* store_;

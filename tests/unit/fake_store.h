@@ -21,6 +21,9 @@ struct FakeState {
   std::vector<Attachment> attachments;  // insertion order
   std::vector<UserAction> user_actions;
   std::map<std::string, Configuration> configurations;  // by id
+  std::vector<CaseEvent> case_events;                    // by seq
+  int64_t last_event_seq = 0;
+  int64_t events_pruned_through = 0;
 };
 
 class FakeStore : public Store {

@@ -9,12 +9,16 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "server/store/sqlite/case_doc.h"
 #include "server/store/sqlite/sqlite_schema.h"
+#include "server/store/write_queue.h"
 #include "tests/unit/store_conformance.h"
 
 namespace casebridge::store::testing {
@@ -75,7 +79,8 @@ TEST_F(SqliteOnlyTest, MigrationsApplyOnceAcrossReopens) {
     ASSERT_TRUE(store.ok()) << store.status();
   }
   EXPECT_EQ(QueryText(path_, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM schema_migrations"),
+            absl::StrCat(sqlite::kMigrationCount));
   EXPECT_NE(QueryText(path_, "SELECT count(*) FROM sqlite_stat1"), "0");
   applied = QueryText(path_,
                       "SELECT group_concat(version || ':' || applied_at) FROM "
@@ -366,6 +371,176 @@ TEST_F(SqliteOnlyTest, DISABLED_Benchmark) {
              .count();
   std::printf("GetCase (own read txn each): %.0f/s wall, %.0f/s cpu\n",
               kGets / secs, kGets / cpu_secs());
+}
+
+// WriteQueue on the SQLite store: every op is acknowledged once, in order,
+// after its writes are visible to new readers; a failing op does not take
+// its batch down; the destructor applies what is still queued.
+TEST_F(SqliteOnlyTest, WriteQueueAcknowledgesAfterCommit) {
+  auto store = OpenInDir(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kOps = 40;
+  std::mutex mu;
+  std::vector<int> order;
+  std::vector<std::string> errors;
+  {
+    WriteQueue queue(store->get(), /*max_batch=*/8);
+    for (int i = 0; i < kOps; ++i) {
+      const std::string id = absl::StrCat("q", i);
+      queue.Submit(
+          [id, i](Transaction& tx) -> absl::Status {
+            if (i % 10 == 7) return absl::InvalidArgumentError("odd one out");
+            Case c;
+            c.id = id;
+            c.title = id;
+            c.owner = "o";
+            c.created_at = absl::FromUnixSeconds(1700000000 + i);
+            return tx.InsertCase(c);
+          },
+          [&, id, i](absl::Status status) {
+            std::string error;
+            if (i % 10 == 7) {
+              if (status.code() != absl::StatusCode::kInvalidArgument)
+                error = absl::StrCat(id, ": ", status.ToString());
+            } else if (!status.ok()) {
+              error = absl::StrCat(id, ": ", status.ToString());
+            } else {
+              // Acknowledged means committed: a new reader sees it.
+              auto tx = (*store)->BeginRead();
+              if (!tx.ok() || !(*tx)->GetCase(id).ok())
+                error = absl::StrCat(id, " acknowledged but not visible");
+            }
+            std::lock_guard<std::mutex> lock(mu);
+            order.push_back(i);
+            if (!error.empty()) errors.push_back(error);
+          });
+    }
+  }  // the destructor drains the queue
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  ASSERT_EQ(order.size(), static_cast<size_t>(kOps));
+  for (int i = 0; i < kOps; ++i) EXPECT_EQ(order[i], i);
+  EXPECT_EQ(QueryText(path_, "SELECT count(*) FROM cases"), "36");
+}
+
+// Migration 6 rewrites the JSON `doc` of existing cases in the binary format
+// without losing anything, and the cases read back the same.
+TEST_F(SqliteOnlyTest, MigrationSixConvertsJsonCaseDocuments) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  std::string setup =
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+      "description TEXT NOT NULL, applied_at INTEGER NOT NULL);";
+  for (size_t i = 0; i < sqlite::kMigrationCount; ++i) {
+    if (sqlite::kMigrations[i].version >= 6) break;
+    absl::StrAppend(&setup, sqlite::kMigrations[i].sql,
+                    "INSERT INTO schema_migrations VALUES (",
+                    sqlite::kMigrations[i].version, ", 'm', 1);");
+  }
+  absl::StrAppend(
+      &setup,
+      "INSERT INTO cases(rid, id, version, owner, status, severity, title, "
+      "description, created_at, created_by_username, created_by_profile_uid, "
+      "assignee_count, connector_id, doc) VALUES (3, 'rich', 4, 'o', 20, 30, "
+      "'Rich', 'every part', 1000000, 'ann', 'uid-ann', 1, 'conn-1', "
+      "'{\"tags\":[\"a\",\"b\"],\"assignees\":[\"uid-1\"],"
+      "\"custom_fields\":[{\"k\":\"t\",\"t\":0,\"v\":\"txt\"},"
+      "{\"k\":\"g\",\"t\":1,\"v\":true},{\"k\":\"n\",\"t\":2,"
+      "\"v\":-5},{\"k\":\"z\",\"t\":0,\"v\":null}],"
+      "\"connector\":{\"id\":\"conn-1\",\"name\":\"Jira\",\"type\":"
+      "\".jira\",\"fields\":{\"issueType\":\"1\",\"parent\":null}},"
+      "\"sync_alerts\":false,\"duration\":77,"
+      "\"created_by\":{\"u\":\"ann\",\"n\":\"Ann\",\"e\":\"a@x\","
+      "\"p\":\"uid-ann\"},\"closed_by\":{\"u\":\"bob\",\"n\":\"\","
+      "\"e\":\"\",\"p\":\"\"},\"external_service\":{\"connector_id\":"
+      "\"conn-1\",\"connector_name\":\"Jira\",\"external_id\":\"10\","
+      "\"external_title\":\"SEC-10\",\"external_url\":\"https://j/10\","
+      "\"pushed_at\":2000000,\"pushed_by\":{\"u\":\"cy\",\"n\":\"\","
+      "\"e\":\"\",\"p\":\"\"}}}');");
+  char* err = nullptr;
+  ASSERT_EQ(sqlite3_exec(db, setup.c_str(), nullptr, nullptr, &err), SQLITE_OK)
+      << (err ? err : "");
+  sqlite3_close(db);
+
+  auto store = OpenInDir(dir_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(QueryText(path_, "SELECT typeof(doc) FROM cases"), "blob");
+  auto tx = (*store)->BeginRead();
+  ASSERT_TRUE(tx.ok());
+  auto c = (*tx)->GetCase("rich");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->version, 4);
+  EXPECT_EQ(c->tags, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(c->assignees, (std::vector<std::string>{"uid-1"}));
+  EXPECT_EQ(c->custom_fields,
+            (std::vector<CustomFieldValue>{
+                {"t", CustomFieldType::kText, std::string("txt")},
+                {"g", CustomFieldType::kToggle, true},
+                {"n", CustomFieldType::kNumber, int64_t{-5}},
+                {"z", CustomFieldType::kText, std::monostate{}}}));
+  EXPECT_EQ(c->connector,
+            (CaseConnector{"conn-1", "Jira", ".jira",
+                           Json{{"issueType", "1"}, {"parent", nullptr}}}));
+  EXPECT_FALSE(c->sync_alerts);
+  EXPECT_EQ(c->duration_seconds, std::optional<int64_t>(77));
+  EXPECT_EQ(c->created_by, (User{"ann", "Ann", "a@x", "uid-ann"}));
+  EXPECT_FALSE(c->updated_by.has_value());
+  ASSERT_TRUE(c->closed_by.has_value());
+  EXPECT_EQ(c->closed_by->username, "bob");
+  ASSERT_TRUE(c->external_service.has_value());
+  EXPECT_EQ(c->external_service->external_title, "SEC-10");
+  EXPECT_EQ(c->external_service->pushed_at, absl::FromUnixMicros(2000000));
+  EXPECT_EQ(c->external_service->pushed_by.username, "cy");
+  auto reporters = (*tx)->ListReporters({});
+  ASSERT_TRUE(reporters.ok()) << reporters.status();
+  EXPECT_EQ(*reporters, (std::vector<User>{{"ann", "Ann", "a@x", "uid-ann"}}));
+}
+
+// The binary case document: a round trip keeps every part, and every
+// truncation or trailing byte is reported as corrupt rather than misread.
+TEST(CaseDocTest, RoundTripsAndRejectsDamage) {
+  Case c;
+  c.tags = {"x", std::string(300, 't')};
+  c.assignees = {"uid-1", ""};
+  c.custom_fields = {{"k1", CustomFieldType::kNumber, int64_t{1} << 60},
+                     {"k2", CustomFieldType::kToggle, false},
+                     {"k3", CustomFieldType::kText, std::string("v")},
+                     {"k4", CustomFieldType::kText, std::monostate{}}};
+  c.connector = CaseConnector{"id", "name", ".jira", Json{{"a", 1}}};
+  c.sync_alerts = false;
+  c.duration_seconds = -3;
+  c.created_by = User{"u", "n", "e", "p"};
+  c.updated_by = User{"u2", "", "", ""};
+  c.external_service = ExternalService{"c",
+                                       "n",
+                                       "1",
+                                       "T-1",
+                                       "https://x",
+                                       absl::FromUnixMicros(5),
+                                       User{"pusher", "", "", ""}};
+  const std::string blob = sqlite::EncodeCaseDoc(c);
+  Case got;
+  ASSERT_TRUE(sqlite::DecodeCaseDoc(blob, &got).ok());
+  EXPECT_EQ(got.tags, c.tags);
+  EXPECT_EQ(got.assignees, c.assignees);
+  EXPECT_EQ(got.custom_fields, c.custom_fields);
+  EXPECT_EQ(got.connector, c.connector);
+  EXPECT_EQ(got.sync_alerts, c.sync_alerts);
+  EXPECT_EQ(got.duration_seconds, c.duration_seconds);
+  EXPECT_EQ(got.created_by, c.created_by);
+  EXPECT_EQ(got.updated_by, c.updated_by);
+  EXPECT_FALSE(got.closed_by.has_value());
+  ASSERT_TRUE(got.external_service.has_value());
+  EXPECT_EQ(got.external_service->external_url, "https://x");
+  EXPECT_EQ(got.external_service->pushed_at, absl::FromUnixMicros(5));
+  EXPECT_EQ(got.external_service->pushed_by, c.external_service->pushed_by);
+  for (size_t n = 0; n < blob.size(); ++n) {
+    Case partial;
+    EXPECT_EQ(sqlite::DecodeCaseDoc(blob.substr(0, n), &partial).code(),
+              absl::StatusCode::kInternal)
+        << n;
+  }
+  Case extra;
+  EXPECT_FALSE(sqlite::DecodeCaseDoc(blob + "x", &extra).ok());
 }
 
 }  // namespace

@@ -1538,4 +1538,204 @@ STORE_TEST(TokenCache) {
   EXPECT_TRUE(got.has_value());
 }
 
+// --- Write batches.
+
+STORE_TEST(WriteBatchKeepsOkOpsAndUndoesFailedOnes) {
+  Insert(MakeCase("existing"));
+  std::vector<Store::WriteOp> ops;
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("b1", 1);
+    return tx.InsertCase(c);
+  });
+  // Writes a case, then fails: its case must not survive.
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("b2", 2);
+    absl::Status status = tx.InsertCase(c);
+    if (!status.ok()) return status;
+    return absl::InvalidArgumentError("rejected after writing");
+  });
+  // A duplicate id fails in the store.
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("existing", 3);
+    return tx.InsertCase(c);
+  });
+  // Sees the earlier kept op's write.
+  ops.push_back([](Transaction& tx) -> absl::Status {
+    absl::StatusOr<Case> b1 = tx.GetCase("b1");
+    if (!b1.ok()) return b1.status();
+    Case c = MakeCase("b4", 4);
+    return tx.InsertCase(c);
+  });
+  std::vector<absl::Status> results = store_->ApplyWriteBatch(ops);
+  ASSERT_EQ(results.size(), 4u);
+  CB_EXPECT_OK(results[0]);
+  EXPECT_EQ(results[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(results[2].code(), absl::StatusCode::kAlreadyExists);
+  CB_EXPECT_OK(results[3]);
+
+  Reopen();
+  CaseFilter all;
+  EXPECT_THAT(FindIds(all), ElementsAre("existing", "b1", "b4"));
+  EXPECT_EQ(Get("existing").title, "Case existing");
+}
+
+STORE_TEST(WriteBatchOfNothingAndWritesAfterIt) {
+  EXPECT_THAT(store_->ApplyWriteBatch({}), IsEmpty());
+  std::vector<Store::WriteOp> ops;
+  ops.push_back(
+      [](Transaction&) { return absl::FailedPreconditionError("no"); });
+  std::vector<absl::Status> results = store_->ApplyWriteBatch(ops);
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].code(), absl::StatusCode::kFailedPrecondition);
+  // The store is usable afterwards, by both kinds of writer.
+  Insert(MakeCase("after"));
+  ops.clear();
+  ops.push_back([](Transaction& tx) {
+    Case c = MakeCase("batched", 1);
+    return tx.InsertCase(c);
+  });
+  results = store_->ApplyWriteBatch(ops);
+  ASSERT_EQ(results.size(), 1u);
+  CB_EXPECT_OK(results[0]);
+  EXPECT_THAT(FindIds(CaseFilter{}), ElementsAre("after", "batched"));
+}
+
+STORE_TEST(WriteBatchesAndTransactionsFromManyThreads) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([this, t, &failures] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string id = absl::StrCat("t", t, "-", i);
+        if (t % 2 == 0) {
+          std::vector<Store::WriteOp> ops;
+          ops.push_back([id](Transaction& tx) {
+            Case c = MakeCase(id);
+            return tx.InsertCase(c);
+          });
+          std::vector<absl::Status> r = store_->ApplyWriteBatch(ops);
+          if (r.size() != 1 || !r[0].ok()) ++failures;
+        } else {
+          auto tx = store_->BeginWrite();
+          Case c = MakeCase(id);
+          if (!tx.ok() || !(*tx)->InsertCase(c).ok() || !(*tx)->Commit().ok())
+            ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  CaseQuery q;
+  q.per_page = 100;
+  EXPECT_EQ(Find(q).total, kThreads * kPerThread);
+}
+
+// The WatchCases feed: seqs increase, listing pages by seq, a rolled-back
+// event is never listed, pruning remembers how far it went, and the latest
+// seq survives pruning everything.
+STORE_TEST(CaseEvents) {
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(int64_t latest, tx->LatestCaseEventSeq());
+    EXPECT_EQ(latest, 0);
+    CB_ASSERT_OK_AND_ASSIGN(int64_t pruned, tx->CaseEventsPrunedThrough());
+    EXPECT_EQ(pruned, 0);
+  }
+  std::vector<int64_t> seqs;
+  Write([&](Transaction& tx) {
+    for (int i = 0; i < 3; ++i) {
+      CaseEvent e;
+      e.type = i == 0 ? CaseEventType::kCreated : CaseEventType::kCommented;
+      e.case_id = "case-a";
+      e.owner = "securitySolution";
+      e.case_version = i + 1;
+      e.time = At(10 + i);
+      CB_ASSERT_OK(tx.InsertCaseEvent(e));
+      seqs.push_back(e.seq);
+    }
+  });
+  ASSERT_EQ(seqs.size(), 3u);
+  EXPECT_LT(seqs[0], seqs[1]);
+  EXPECT_LT(seqs[1], seqs[2]);
+  {
+    // Not committed: never visible.
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginWrite());
+    CaseEvent e;
+    e.case_id = "case-rolled-back";
+    e.owner = "o";
+    e.time = At(12);
+    CB_ASSERT_OK(tx->InsertCaseEvent(e));
+  }
+  Write([&](Transaction& tx) {
+    CaseEvent e;
+    e.type = CaseEventType::kDeleted;
+    e.case_id = "case-b";
+    e.owner = "observability";
+    e.time = At(50);
+    CB_ASSERT_OK(tx.InsertCaseEvent(e));
+    EXPECT_GT(e.seq, seqs[2]);
+    seqs.push_back(e.seq);
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(std::vector<CaseEvent> all,
+                            tx->ListCaseEvents(0, 100));
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0].seq, seqs[0]);
+    EXPECT_EQ(all[0].type, CaseEventType::kCreated);
+    EXPECT_EQ(all[0].case_id, "case-a");
+    EXPECT_EQ(all[0].owner, "securitySolution");
+    EXPECT_EQ(all[0].case_version, 1);
+    EXPECT_EQ(all[0].time, At(10));
+    EXPECT_EQ(all[3].type, CaseEventType::kDeleted);
+    EXPECT_EQ(all[3].case_id, "case-b");
+    CB_ASSERT_OK_AND_ASSIGN(std::vector<CaseEvent> page,
+                            tx->ListCaseEvents(seqs[0], 2));
+    ASSERT_EQ(page.size(), 2u);
+    EXPECT_EQ(page[0].seq, seqs[1]);
+    EXPECT_EQ(page[1].seq, seqs[2]);
+    CB_ASSERT_OK_AND_ASSIGN(int64_t latest, tx->LatestCaseEventSeq());
+    EXPECT_EQ(latest, seqs[3]);
+  }
+  Write([&](Transaction& tx) {
+    CB_ASSERT_OK_AND_ASSIGN(int64_t deleted, tx.PruneCaseEvents(At(12)));
+    EXPECT_EQ(deleted, 2);
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(int64_t pruned, tx->CaseEventsPrunedThrough());
+    EXPECT_EQ(pruned, seqs[1]);
+    CB_ASSERT_OK_AND_ASSIGN(std::vector<CaseEvent> rest,
+                            tx->ListCaseEvents(0, 100));
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest[0].seq, seqs[2]);
+  }
+  Write([&](Transaction& tx) {
+    CB_ASSERT_OK_AND_ASSIGN(int64_t deleted, tx.PruneCaseEvents(At(1000)));
+    EXPECT_EQ(deleted, 2);
+    // Nothing left older than that: pruning again changes nothing.
+    CB_ASSERT_OK_AND_ASSIGN(deleted, tx.PruneCaseEvents(At(1000)));
+    EXPECT_EQ(deleted, 0);
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(int64_t pruned, tx->CaseEventsPrunedThrough());
+    EXPECT_EQ(pruned, seqs[3]);
+    CB_ASSERT_OK_AND_ASSIGN(int64_t latest, tx->LatestCaseEventSeq());
+    EXPECT_EQ(latest, seqs[3]);
+  }
+  // New events continue above everything seen before.
+  Write([&](Transaction& tx) {
+    CaseEvent e;
+    e.case_id = "case-c";
+    e.owner = "o";
+    e.time = At(2000);
+    CB_ASSERT_OK(tx.InsertCaseEvent(e));
+    EXPECT_GT(e.seq, seqs[3]);
+  });
+}
+
 }  // namespace casebridge::store::testing

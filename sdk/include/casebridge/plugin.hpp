@@ -25,6 +25,7 @@
 #define CASEBRIDGE_PLUGIN_HPP_
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <exception>
@@ -125,19 +126,13 @@ struct HttpResponse {
     }
     return std::nullopt;
   }
-  // Retry-After in delta-seconds, as milliseconds; 0 when absent or not a
-  // plain number (HTTP-date values are not interpreted).
+  // Retry-After as milliseconds from `now`: delta-seconds ("120") or an
+  // HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT", or the obsolete RFC 850 and
+  // asctime forms). 0 when absent, malformed, in the past or more than seven
+  // days away.
+  int64_t RetryAfterMs(std::chrono::system_clock::time_point now) const;
   int64_t RetryAfterMs() const {
-    std::optional<std::string> value = Header("retry-after");
-    if (!value || value->empty()) return 0;
-    int64_t seconds = 0;
-    for (char c : *value) {
-      if (c == ' ') continue;
-      if (c < '0' || c > '9') return 0;
-      seconds = seconds * 10 + (c - '0');
-      if (seconds > 86400 * 7) return 0;
-    }
-    return seconds * 1000;
+    return RetryAfterMs(std::chrono::system_clock::now());
   }
   // The body parsed as JSON; throws Error(kUnknown) when it is not JSON.
   nlohmann::json Json() const {
@@ -149,6 +144,218 @@ struct HttpResponse {
   }
   bool Ok() const { return status >= 200 && status < 300; }
 };
+
+// ---- HTTP helpers shared by connectors.
+
+// The code and retry class for a failed HTTP exchange with `status` (>= 400):
+// 400/422 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
+// 404 NOT_FOUND, 409 ABORTED, 408 DEADLINE_EXCEEDED (retryable),
+// 429 RESOURCE_EXHAUSTED (retryable), 501/505 UNIMPLEMENTED, other 5xx
+// UNAVAILABLE (retryable), anything else FAILED_PRECONDITION.
+struct HttpErrorClass {
+  Code code;
+  Retry retry;
+};
+inline HttpErrorClass ClassifyHttpStatus(int32_t status) {
+  switch (status) {
+    case 400:
+    case 422:
+      return {Code::kInvalidArgument, Retry::kNo};
+    case 401:
+      return {Code::kUnauthenticated, Retry::kNo};
+    case 403:
+      return {Code::kPermissionDenied, Retry::kNo};
+    case 404:
+      return {Code::kNotFound, Retry::kNo};
+    case 408:
+      return {Code::kDeadlineExceeded, Retry::kYes};
+    case 409:
+      return {Code::kAborted, Retry::kNo};
+    case 429:
+      return {Code::kResourceExhausted, Retry::kYes};
+    case 501:
+    case 505:
+      return {Code::kUnimplemented, Retry::kNo};
+    default:
+      break;
+  }
+  if (status >= 500 && status <= 599) return {Code::kUnavailable, Retry::kYes};
+  return {Code::kFailedPrecondition, Retry::kNo};
+}
+
+// True when `segment` can be one URL path segment as is: non-empty, not "."
+// or "..", and only unreserved characters (ALPHA DIGIT - . _ ~), so an id
+// taken from config or params cannot change the path or the query.
+inline bool IsSafePathSegment(std::string_view segment) {
+  if (segment.empty() || segment == "." || segment == "..") return false;
+  for (char c : segment) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+          c == '.' || c == '~')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// True for an absolute http:// or https:// URL (scheme case-insensitive)
+// with a non-empty host, no user-info ("user@") and no whitespace. The host
+// applies its egress policy on top; this only rejects what cannot be a base
+// URL of an external service.
+inline bool IsHttpUrl(std::string_view url) {
+  for (char c : url) {
+    if (std::isspace(static_cast<unsigned char>(c))) return false;
+  }
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string scheme(url.substr(0, scheme_end));
+  for (char& c : scheme) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (scheme != "http" && scheme != "https") return false;
+  const size_t host_start = scheme_end + 3;
+  size_t host_end = url.find_first_of("/?#", host_start);
+  if (host_end == std::string_view::npos) host_end = url.size();
+  const std::string_view authority =
+      url.substr(host_start, host_end - host_start);
+  if (authority.find('@') != std::string_view::npos) return false;
+  std::string_view host;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos) return false;
+    host = authority.substr(1, close - 1);
+  } else {
+    host = authority.substr(0, authority.find(':'));
+  }
+  return !host.empty();
+}
+
+namespace internal {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12).
+constexpr int64_t DaysFromCivil(int64_t year, int64_t month, int64_t day) {
+  year -= month <= 2 ? 1 : 0;
+  const int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const int64_t year_of_era = year - era * 400;
+  const int64_t day_of_year =
+      (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int64_t day_of_era =
+      year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+
+// Seconds since the epoch of an HTTP-date (RFC 9110 section 5.6.7: IMF-fixdate,
+// RFC 850 or asctime form), or nullopt.
+inline std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr",
+                                            "May", "Jun", "Jul", "Aug",
+                                            "Sep", "Oct", "Nov", "Dec"};
+  std::vector<std::string> tokens;
+  std::string token;
+  for (char c : text) {
+    if (c == ' ' || c == ',' || c == '\t') {
+      if (!token.empty()) tokens.push_back(std::move(token));
+      token.clear();
+    } else {
+      token += c;
+    }
+  }
+  if (!token.empty()) tokens.push_back(std::move(token));
+  auto number = [](std::string_view digits, int64_t* out) {
+    if (digits.empty() || digits.size() > 4) return false;
+    int64_t v = 0;
+    for (char c : digits) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return true;
+  };
+  auto month_of = [&](std::string_view name, int64_t* out) {
+    for (int i = 0; i < 12; ++i) {
+      if (name == kMonths[i]) {
+        *out = i + 1;
+        return true;
+      }
+    }
+    return false;
+  };
+  int64_t year = 0, month = 0, day = 0;
+  std::string_view clock;
+  if (tokens.size() == 6 && tokens[5] == "GMT") {
+    // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+    if (!number(tokens[1], &day) || !month_of(tokens[2], &month) ||
+        tokens[3].size() != 4 || !number(tokens[3], &year)) {
+      return std::nullopt;
+    }
+    clock = tokens[4];
+  } else if (tokens.size() == 4 && tokens[3] == "GMT") {
+    // RFC 850: Sunday, 06-Nov-94 08:49:37 GMT (years 70-99 are 19xx,
+    // 00-69 are 20xx).
+    const std::string& date = tokens[1];
+    if (date.size() != 9 || date[2] != '-' || date[6] != '-' ||
+        !number(std::string_view(date).substr(0, 2), &day) ||
+        !month_of(std::string_view(date).substr(3, 3), &month) ||
+        !number(std::string_view(date).substr(7, 2), &year)) {
+      return std::nullopt;
+    }
+    year += year < 70 ? 2000 : 1900;
+    clock = tokens[2];
+  } else if (tokens.size() == 5) {
+    // asctime: Sun Nov  6 08:49:37 1994
+    if (!month_of(tokens[1], &month) || !number(tokens[2], &day) ||
+        tokens[4].size() != 4 || !number(tokens[4], &year)) {
+      return std::nullopt;
+    }
+    clock = tokens[3];
+  } else {
+    return std::nullopt;
+  }
+  int64_t hour = 0, minute = 0, second = 0;
+  if (clock.size() != 8 || clock[2] != ':' || clock[5] != ':' ||
+      !number(clock.substr(0, 2), &hour) ||
+      !number(clock.substr(3, 2), &minute) ||
+      !number(clock.substr(6, 2), &second)) {
+    return std::nullopt;
+  }
+  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30,
+                                    31, 31, 30, 31, 30, 31};
+  if (day < 1 || day > kDaysIn[month - 1] || hour > 23 || minute > 59 ||
+      second > 60) {
+    return std::nullopt;
+  }
+  return DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
+         second;
+}
+
+}  // namespace internal
+
+inline int64_t HttpResponse::RetryAfterMs(
+    std::chrono::system_clock::time_point now) const {
+  constexpr int64_t kMaxSeconds = 86400 * 7;
+  std::optional<std::string> value = Header("retry-after");
+  if (!value) return 0;
+  const size_t begin = value->find_first_not_of(" \t");
+  if (begin == std::string::npos) return 0;
+  const size_t end = value->find_last_not_of(" \t");
+  const std::string_view text =
+      std::string_view(*value).substr(begin, end - begin + 1);
+  if (text.find_first_not_of("0123456789") == std::string_view::npos) {
+    int64_t seconds = 0;
+    for (char c : text) {
+      seconds = seconds * 10 + (c - '0');
+      if (seconds > kMaxSeconds) return 0;
+    }
+    return seconds * 1000;
+  }
+  std::optional<int64_t> at = internal::ParseHttpDate(text);
+  if (!at) return 0;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             now.time_since_epoch())
+                             .count();
+  const int64_t wait_ms = *at * 1000 - now_ms;
+  if (wait_ms <= 0 || wait_ms > kMaxSeconds * 1000) return 0;
+  return wait_ms;
+}
 
 namespace internal {
 

@@ -105,6 +105,17 @@ class Stmt {
         static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
   }
   std::string Str(int col) const { return std::string(Text(col)); }
+  bool IsBlob(int col) const {
+    return sqlite3_column_type(stmt_, col) == SQLITE_BLOB;
+  }
+  // Valid until the next step, reset or column read of `col`.
+  std::string_view BlobView(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    if (p == nullptr) return {};
+    return std::string_view(
+        static_cast<const char*>(p),
+        static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  }
   std::string Blob(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     if (p == nullptr) return {};

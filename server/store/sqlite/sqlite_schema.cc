@@ -249,6 +249,62 @@ INSERT INTO sqlite_stat1(tbl, idx, stat) VALUES
   ('case_tags', 'case_tags_page', '2000000 20000 5000 1700 2 1');
 ANALYZE sqlite_schema;
 )sql"},
+    {5, "push jobs and per-connector push records", R"sql(
+-- The durable push queue. Claims look for due jobs by state and time and
+-- check their (case, connector) for a live lease; lists go by case.
+CREATE TABLE push_jobs (
+  rid INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  connector_id TEXT NOT NULL,
+  connector_type_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  max_attempts INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  next_attempt_at INTEGER,
+  finished_at INTEGER,
+  lease_owner TEXT NOT NULL DEFAULT '',
+  lease_expires_at INTEGER,
+  doc TEXT NOT NULL
+);
+CREATE INDEX push_jobs_due ON push_jobs(state, next_attempt_at);
+CREATE INDEX push_jobs_pair ON push_jobs(case_id, connector_id, state);
+CREATE INDEX push_jobs_case ON push_jobs(case_id, created_at);
+CREATE INDEX push_jobs_created ON push_jobs(created_at);
+
+CREATE TABLE push_records (
+  case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  connector_id TEXT NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (case_id, connector_id)
+) WITHOUT ROWID;
+)sql"},
+    {6, "binary case documents", R"sql(
+-- cases.doc becomes a BLOB in the format of case_doc.h instead of JSON
+-- text: reading a case no longer parses JSON. The column keeps its
+-- declared type (a BLOB is stored as is); RewriteJsonCaseDocs converts the
+-- existing rows right after this script.
+SELECT 1;
+)sql",
+     RewriteJsonCaseDocs},
+    {7, "case events for WatchCases", R"sql(
+CREATE TABLE case_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  type INTEGER NOT NULL,
+  case_id TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  case_version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX case_events_created ON case_events(created_at);
+CREATE TABLE case_events_pruned (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  through_seq INTEGER NOT NULL
+);
+INSERT INTO case_events_pruned(id, through_seq) VALUES (1, 0);
+)sql"},
     {8, "api keys", R"sql(
 -- Keys created through ApiKeyService: the key's SHA-256 only, never the key.
 CREATE TABLE api_keys (

@@ -4,12 +4,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/metrics/metrics.h"
+#include "server/store/sqlite/case_doc.h"
 #include "server/store/sqlite/sqlite_codec.h"
 #include "server/store/sqlite/sqlite_conn.h"
 #include "server/store/sqlite/sqlite_schema.h"
@@ -73,30 +76,6 @@ AttachmentType AttachmentTypeFromInt(int64_t v) {
   }
 }
 
-Json StringsJson(const std::vector<std::string>& v) {
-  Json out = Json::array();
-  for (const std::string& s : v) out.push_back(s);
-  return out;
-}
-
-// Everything of a case that is not a column.
-std::string CaseDoc(const Case& c) {
-  Json doc = Json::object();
-  doc["tags"] = StringsJson(c.tags);
-  doc["assignees"] = StringsJson(c.assignees);
-  doc["custom_fields"] = sqlite::CustomFieldsToJson(c.custom_fields);
-  doc["connector"] = sqlite::ConnectorToJson(c.connector);
-  doc["sync_alerts"] = c.sync_alerts;
-  if (c.duration_seconds) doc["duration"] = *c.duration_seconds;
-  doc["created_by"] = sqlite::UserToJson(c.created_by);
-  if (c.updated_by) doc["updated_by"] = sqlite::UserToJson(*c.updated_by);
-  if (c.closed_by) doc["closed_by"] = sqlite::UserToJson(*c.closed_by);
-  if (c.external_service)
-    doc["external_service"] =
-        sqlite::ExternalServiceToJson(*c.external_service);
-  return DumpJson(doc);
-}
-
 // Decodes a row selected with kCaseColumns starting at column 0.
 absl::StatusOr<Case> ReadCase(const Stmt& s) {
   Case c;
@@ -113,6 +92,10 @@ absl::StatusOr<Case> ReadCase(const Stmt& s) {
   c.closed_at = s.OptTime(10);
   c.total_comment = static_cast<int32_t>(s.Int(11));
   c.total_alerts = static_cast<int32_t>(s.Int(12));
+  if (s.IsBlob(13)) {
+    SQ_RETURN_IF_ERROR(sqlite::DecodeCaseDoc(s.BlobView(13), &c));
+    return c;
+  }
   SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(13), "case"));
   c.tags = sqlite::JsonStrings(doc, "tags");
   c.assignees = sqlite::JsonStrings(doc, "assignees");
@@ -149,6 +132,45 @@ absl::StatusOr<std::vector<Case>> ReadCases(Stmt& s) {
     out.push_back(std::move(c));
   }
 }
+
+}  // namespace
+
+namespace sqlite {
+
+absl::Status RewriteJsonCaseDocs(Conn& conn) {
+  // In chunks by rid, so memory stays flat however many cases there are.
+  int64_t after = -1;
+  while (true) {
+    std::vector<std::pair<int64_t, std::string>> docs;
+    {
+      SQ_ASSIGN_OR_RETURN(
+          Stmt s, conn.Prepare(absl::StrCat("SELECT ", kCaseColumns,
+                                            ", c.rid FROM cases c WHERE c.rid "
+                                            "> ? AND typeof(c.doc) = 'text' "
+                                            "ORDER BY c.rid LIMIT 1000"),
+                               "read JSON case documents"));
+      s.BindInt(after);
+      while (true) {
+        SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+        if (!row) break;
+        SQ_ASSIGN_OR_RETURN(Case c, ReadCase(s));
+        docs.emplace_back(s.Int(14), EncodeCaseDoc(c));
+      }
+    }
+    if (docs.empty()) return absl::OkStatus();
+    for (const auto& [rid, doc] : docs) {
+      SQ_ASSIGN_OR_RETURN(
+          Stmt u, conn.Prepare("UPDATE cases SET doc = ? WHERE rid = ?",
+                               "rewrite case document"));
+      SQ_RETURN_IF_ERROR(u.BindBlob(doc).BindInt(rid).Run());
+    }
+    after = docs.back().first;
+  }
+}
+
+}  // namespace sqlite
+
+namespace {
 
 constexpr const char* kAttachmentColumns =
     "id, version, case_id, owner, type, content, created_at, updated_at, "
@@ -493,9 +515,14 @@ class SqliteTransaction : public Transaction {
  public:
   // A read transaction owns `reader`; a write transaction (reader == null)
   // owns the store's writer connection `conn` until it finishes.
+  // A batch member (see SqliteStore::ApplyWriteBatch) runs inside a
+  // savepoint its batch opened and finishes; it cannot Commit().
   SqliteTransaction(SqliteStore* store, Conn* conn,
-                    std::unique_ptr<Conn> reader)
-      : store_(store), conn_(conn), reader_(std::move(reader)) {}
+                    std::unique_ptr<Conn> reader, bool batch_member = false)
+      : store_(store),
+        conn_(conn),
+        reader_(std::move(reader)),
+        batch_member_(batch_member) {}
   ~SqliteTransaction() override;
 
   absl::Status Commit() override;
@@ -563,8 +590,38 @@ class SqliteTransaction : public Transaction {
   absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override;
   absl::Status InsertApiKey(const ApiKey& key) override;
   absl::Status RevokeApiKey(std::string_view id, absl::Time revoked_at) override;
+  absl::Status InsertPushJob(const PushJob& job) override;
+  absl::StatusOr<PushJob> GetPushJob(std::string_view id) override;
+  absl::Status UpdatePushJob(const PushJob& job,
+                             std::string_view expected_lease_owner) override;
+  absl::StatusOr<PushJobPage> FindPushJobs(const PushJobQuery& query) override;
+  absl::StatusOr<std::vector<PushJob>> ClaimPushJobs(std::string_view owner,
+                                                     absl::Time now,
+                                                     absl::Time lease_until,
+                                                     int limit) override;
+  absl::Status RenewPushJobLease(std::string_view id, std::string_view owner,
+                                 absl::Time lease_until) override;
+  absl::StatusOr<std::optional<absl::Time>> NextPushJobDue() override;
+  absl::StatusOr<std::vector<PushJob>> LatestPushJobs(
+      std::string_view case_id) override;
+  absl::StatusOr<std::optional<PushRecord>> GetPushRecord(
+      std::string_view case_id, std::string_view connector_id) override;
+  absl::StatusOr<std::vector<PushRecord>> ListPushRecords(
+      std::string_view case_id) override;
+  absl::Status PutPushRecord(const PushRecord& record) override;
+
+  // Undoes this write transaction's savepoint (the rest of the batch stays).
+  void RollBackSavepoint();
+
+  absl::Status InsertCaseEvent(CaseEvent& event) override;
+  absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq,
+                                                        int limit) override;
+  absl::StatusOr<int64_t> LatestCaseEventSeq() override;
+  absl::StatusOr<int64_t> PruneCaseEvents(absl::Time before) override;
+  absl::StatusOr<int64_t> CaseEventsPrunedThrough() override;
 
  private:
+  bool is_write() const { return reader_ == nullptr; }
   absl::StatusOr<Stmt> Prepare(std::string_view sql, const char* op) {
     if (done_) {
       return absl::FailedPreconditionError(
@@ -580,13 +637,10 @@ class SqliteTransaction : public Transaction {
                               const char* what);
   absl::StatusOr<StatusCounts> Counts(const CaseFilter& filter);
 
-  bool is_write() const { return reader_ == nullptr; }
-  // Undoes this write transaction's savepoint (the rest of the batch stays).
-  void RollBackSavepoint();
-
   SqliteStore* store_;
   Conn* conn_;
   std::unique_ptr<Conn> reader_;  // set for read transactions
+  const bool batch_member_;
   bool done_ = false;
 };
 
@@ -607,6 +661,7 @@ class SqliteStore : public Store {
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> BeginRead() override {
+    metrics::StoreOpTimer timer("begin_read");
     std::unique_ptr<Conn> conn;
     {
       std::lock_guard<std::mutex> lock(pool_mu_);
@@ -642,6 +697,67 @@ class SqliteStore : public Store {
   // OK still means durable. Version checks stay valid: writers are
   // serialised on one connection and see the batch's earlier writes.
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
+    metrics::StoreOpTimer timer("begin_write");
+    SQ_RETURN_IF_ERROR(AcquireWriter());
+    absl::Status status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+    if (!status.ok()) {
+      FinishWrite(/*joined=*/false).IgnoreError();
+      return status;
+    }
+    return std::unique_ptr<Transaction>(
+        new SqliteTransaction(this, writer_.get(), nullptr));
+  }
+
+  // The whole batch runs while this thread owns the writer, inside the
+  // current group-commit batch: one savepoint per op, then FinishWrite, so
+  // the ops are acknowledged only after the COMMIT that made them durable.
+  std::vector<absl::Status> ApplyWriteBatch(
+      absl::Span<const WriteOp> ops) override {
+    std::vector<absl::Status> out(ops.size());
+    if (ops.empty()) return out;
+    absl::Status status = AcquireWriter();
+    if (!status.ok()) {
+      for (absl::Status& s : out) s = status;
+      return out;
+    }
+    bool joined = false;
+    std::vector<bool> kept(ops.size(), false);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (sqlite3_get_autocommit(writer_->db()) != 0) {
+        // SQLite rolled the batch back (an I/O error, say): nothing after
+        // this point could be committed with the earlier ops.
+        out[i] = absl::InternalError(
+            "sqlite store: the write batch was rolled back by SQLite");
+        continue;
+      }
+      out[i] = RunOnWriter("SAVEPOINT w", "begin write savepoint");
+      if (!out[i].ok()) continue;
+      SqliteTransaction tx(this, writer_.get(), nullptr,
+                           /*batch_member=*/true);
+      out[i] = ops[i](tx);
+      if (out[i].ok()) out[i] = RunOnWriter("RELEASE w", "commit");
+      if (out[i].ok()) {
+        kept[i] = true;
+        joined = true;
+      } else {
+        tx.RollBackSavepoint();
+      }
+    }
+    const auto commit_start = std::chrono::steady_clock::now();
+    absl::Status commit = FinishWrite(joined);
+    // Each kept op is one committed write transaction, committed by this.
+    const double commit_seconds = metrics::SecondsSince(commit_start);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (!kept[i]) continue;
+      out[i] = commit;
+      metrics::RecordStoreOp("commit_write", commit_seconds, commit.ok());
+    }
+    return out;
+  }
+
+  // Waits for and takes ownership of the writer connection, beginning a
+  // group-commit batch when none is open. On error the writer is released.
+  absl::Status AcquireWriter() {
     bool begin_batch = false;
     {
       std::unique_lock<std::mutex> lock(write_mu_);
@@ -657,18 +773,14 @@ class SqliteStore : public Store {
     if (begin_batch) {
       status = RunOnWriter("BEGIN IMMEDIATE", "begin write transaction");
       if (!status.ok()) {
-        std::lock_guard<std::mutex> lock(write_mu_);
-        batch_ = nullptr;
+        {
+          std::lock_guard<std::mutex> lock(write_mu_);
+          batch_ = nullptr;
+        }
+        FinishWrite(/*joined=*/false).IgnoreError();
       }
     }
-    if (status.ok())
-      status = RunOnWriter("SAVEPOINT w", "begin write savepoint");
-    if (!status.ok()) {
-      FinishWrite(/*joined=*/false).IgnoreError();
-      return status;
-    }
-    return std::unique_ptr<Transaction>(
-        new SqliteTransaction(this, writer_.get(), nullptr));
+    return status;
   }
 
   // Ends the writer's current write transaction, whose savepoint is already
@@ -780,21 +892,26 @@ absl::Status SqliteStore::Migrate() {
                           "version INTEGER PRIMARY KEY, description TEXT NOT "
                           "NULL, applied_at INTEGER NOT NULL)",
                           "create schema_migrations"));
-  int64_t current = 0;
+  // Every missing version is applied, not only those above the highest
+  // recorded one: branches may land migrations out of numeric order.
+  std::set<int64_t> applied;
   {
     SQ_ASSIGN_OR_RETURN(
-        Stmt s, writer_->Prepare("SELECT coalesce(max(version), 0) FROM "
-                                 "schema_migrations",
-                                 "read schema version"));
-    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
-    if (row) current = s.Int(0);
+        Stmt s, writer_->Prepare("SELECT version FROM schema_migrations",
+                                 "read schema versions"));
+    while (true) {
+      SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+      if (!row) break;
+      applied.insert(s.Int(0));
+    }
   }
   for (size_t i = 0; i < sqlite::kMigrationCount; ++i) {
     const sqlite::Migration& m = sqlite::kMigrations[i];
-    if (m.version <= current) continue;
+    if (applied.count(m.version) > 0) continue;
     SQ_RETURN_IF_ERROR(
         writer_->ExecScript("BEGIN IMMEDIATE", "begin migration"));
     absl::Status status = writer_->ExecScript(m.sql, "apply migration");
+    if (status.ok() && m.rewrite != nullptr) status = m.rewrite(*writer_);
     if (status.ok()) {
       SQ_ASSIGN_OR_RETURN(
           Stmt s, writer_->Prepare("INSERT INTO schema_migrations(version, "
@@ -817,6 +934,7 @@ absl::Status SqliteStore::Migrate() {
 }
 
 SqliteTransaction::~SqliteTransaction() {
+  if (batch_member_) return;  // the batch ends the savepoint
   if (is_write()) {
     if (!done_) {
       RollBackSavepoint();
@@ -841,6 +959,11 @@ void SqliteTransaction::RollBackSavepoint() {
 }
 
 absl::Status SqliteTransaction::Commit() {
+  if (batch_member_) {
+    return absl::FailedPreconditionError(
+        "sqlite store: a write batch member cannot commit itself");
+  }
+  metrics::StoreOpTimer timer(is_write() ? "commit_write" : "commit_read");
   if (is_write()) {
     absl::Status status;
     {
@@ -954,7 +1077,7 @@ absl::Status SqliteTransaction::InsertCase(Case& c) {
         .BindText(c.created_by.profile_uid)
         .BindInt(static_cast<int64_t>(c.assignees.size()))
         .BindText(c.connector.id)
-        .BindText(CaseDoc(c));
+        .BindBlob(sqlite::EncodeCaseDoc(c));
     SQ_RETURN_IF_ERROR(s.Run());
   }
   SQ_RETURN_IF_ERROR(
@@ -1008,7 +1131,7 @@ absl::Status SqliteTransaction::UpdateCase(Case& c) {
         .BindText(c.created_by.profile_uid)
         .BindInt(static_cast<int64_t>(c.assignees.size()))
         .BindText(c.connector.id)
-        .BindText(CaseDoc(c))
+        .BindBlob(sqlite::EncodeCaseDoc(c))
         .BindText(c.id)
         .BindInt(c.version);
     SQ_ASSIGN_OR_RETURN(bool row, s.Next());
@@ -1155,7 +1278,7 @@ absl::StatusOr<StatusCounts> SqliteTransaction::CountCasesByStatus(
 absl::StatusOr<std::vector<User>> SqliteTransaction::ListReporters(
     absl::Span<const std::string> owners) {
   SqlBuilder b;
-  b.sql = "SELECT json_extract(c.doc, '$.created_by') FROM cases c";
+  b.sql = "SELECT c.doc FROM cases c";
   OwnersClause(owners, "c.owner", " WHERE ", &b);
   b.sql += " GROUP BY c.created_by_username ORDER BY c.created_by_username";
   SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "list reporters"));
@@ -1164,8 +1287,16 @@ absl::StatusOr<std::vector<User>> SqliteTransaction::ListReporters(
   while (true) {
     SQ_ASSIGN_OR_RETURN(bool row, s.Next());
     if (!row) return out;
-    SQ_ASSIGN_OR_RETURN(Json j, ParseJson(s.Text(0), "reporter"));
-    out.push_back(sqlite::UserFromJson(j));
+    if (s.IsBlob(0)) {
+      Case c;
+      SQ_RETURN_IF_ERROR(sqlite::DecodeCaseDoc(s.BlobView(0), &c));
+      out.push_back(std::move(c.created_by));
+    } else {
+      SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(0), "reporter"));
+      out.push_back(sqlite::UserFromJson(
+          doc.is_object() && doc.contains("created_by") ? doc["created_by"]
+                                                        : Json()));
+    }
   }
 }
 
@@ -1855,6 +1986,348 @@ absl::Status SqliteTransaction::RevokeApiKey(std::string_view id,
   return absl::OkStatus();
 }
 
+// --- Push jobs and records.
+
+constexpr const char* kPushJobColumns =
+    "id, case_id, connector_id, connector_type_id, state, attempts, "
+    "max_attempts, created_at, updated_at, next_attempt_at, finished_at, "
+    "lease_owner, lease_expires_at, doc";
+
+int64_t PushJobStateToInt(PushJobState s) { return static_cast<int64_t>(s); }
+
+PushJobState PushJobStateFromInt(int64_t v) {
+  switch (v) {
+    case 1:
+      return PushJobState::kRunning;
+    case 2:
+      return PushJobState::kRetryWait;
+    case 3:
+      return PushJobState::kSucceeded;
+    case 4:
+      return PushJobState::kFailed;
+    default:
+      return PushJobState::kQueued;
+  }
+}
+
+// Everything of a job that no query filters on.
+std::string PushJobDoc(const PushJob& j) {
+  Json doc = Json::object();
+  doc["requested_by"] = sqlite::UserToJson(j.requested_by);
+  if (j.last_error) {
+    doc["last_error"] = {{"code", j.last_error->code},
+                         {"message", j.last_error->message},
+                         {"service_message", j.last_error->service_message},
+                         {"retryable", j.last_error->retryable}};
+  }
+  if (j.external_service) {
+    doc["external_service"] =
+        sqlite::ExternalServiceToJson(*j.external_service);
+  }
+  return DumpJson(doc);
+}
+
+absl::StatusOr<PushJob> ReadPushJob(const Stmt& s) {
+  PushJob j;
+  j.id = s.Str(0);
+  j.case_id = s.Str(1);
+  j.connector_id = s.Str(2);
+  j.connector_type_id = s.Str(3);
+  j.state = PushJobStateFromInt(s.Int(4));
+  j.attempts = static_cast<int32_t>(s.Int(5));
+  j.max_attempts = static_cast<int32_t>(s.Int(6));
+  j.created_at = s.Time(7);
+  j.updated_at = s.Time(8);
+  j.next_attempt_at = s.OptTime(9);
+  j.finished_at = s.OptTime(10);
+  j.lease_owner = s.Str(11);
+  j.lease_expires_at = s.OptTime(12);
+  SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(13), "push job"));
+  if (doc.contains("requested_by"))
+    j.requested_by = sqlite::UserFromJson(doc["requested_by"]);
+  if (doc.contains("last_error")) {
+    const Json& e = doc["last_error"];
+    j.last_error =
+        PushError{e.value("code", ""), e.value("message", ""),
+                  e.value("service_message", ""), e.value("retryable", false)};
+  }
+  if (doc.contains("external_service"))
+    j.external_service =
+        sqlite::ExternalServiceFromJson(doc["external_service"]);
+  return j;
+}
+
+absl::Status SqliteTransaction::InsertPushJob(const PushJob& job) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(
+          absl::StrCat("INSERT INTO push_jobs(", kPushJobColumns,
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          "insert push job"));
+  s.BindText(job.id)
+      .BindText(job.case_id)
+      .BindText(job.connector_id)
+      .BindText(job.connector_type_id)
+      .BindInt(PushJobStateToInt(job.state))
+      .BindInt(job.attempts)
+      .BindInt(job.max_attempts)
+      .BindTime(job.created_at)
+      .BindTime(job.updated_at)
+      .BindOptTime(job.next_attempt_at)
+      .BindOptTime(job.finished_at)
+      .BindText(job.lease_owner)
+      .BindOptTime(job.lease_expires_at)
+      .BindText(PushJobDoc(job));
+  return s.Run();
+}
+
+absl::StatusOr<PushJob> SqliteTransaction::GetPushJob(std::string_view id) {
+  SQ_ASSIGN_OR_RETURN(Stmt s,
+                      Prepare(absl::StrCat("SELECT ", kPushJobColumns,
+                                           " FROM push_jobs WHERE id = ?"),
+                              "get push job"));
+  s.BindText(id);
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row)
+    return absl::NotFoundError(
+        absl::StrCat("push job ", sqlite::AbslView(id), " not found"));
+  return ReadPushJob(s);
+}
+
+absl::Status SqliteTransaction::UpdatePushJob(
+    const PushJob& job, std::string_view expected_lease_owner) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare("UPDATE push_jobs SET state = ?, attempts = ?, max_attempts = ?, "
+              "updated_at = ?, next_attempt_at = ?, finished_at = ?, "
+              "lease_owner = ?, lease_expires_at = ?, doc = ? WHERE id = ? AND "
+              "(?11 = '' OR (state = 1 AND lease_owner = ?11))",
+              "update push job"));
+  s.BindInt(PushJobStateToInt(job.state))
+      .BindInt(job.attempts)
+      .BindInt(job.max_attempts)
+      .BindTime(job.updated_at)
+      .BindOptTime(job.next_attempt_at)
+      .BindOptTime(job.finished_at)
+      .BindText(job.lease_owner)
+      .BindOptTime(job.lease_expires_at)
+      .BindText(PushJobDoc(job))
+      .BindText(job.id)
+      .BindText(expected_lease_owner);
+  SQ_RETURN_IF_ERROR(s.Run());
+  if (conn_->Changes() > 0) return absl::OkStatus();
+  SQ_ASSIGN_OR_RETURN(PushJob stored, GetPushJob(job.id));
+  (void)stored;
+  return absl::AbortedError(
+      absl::StrCat("push job ", job.id, " is no longer leased to ",
+                   sqlite::AbslView(expected_lease_owner)));
+}
+
+absl::StatusOr<PushJobPage> SqliteTransaction::FindPushJobs(
+    const PushJobQuery& query) {
+  SqlBuilder where;
+  where.sql = " WHERE 1 = 1";
+  if (!query.case_id.empty()) {
+    where.sql += " AND case_id = ?";
+    where.args.push_back(query.case_id);
+  }
+  if (!query.states.empty()) {
+    where.sql += " AND state IN (";
+    for (size_t i = 0; i < query.states.size(); ++i) {
+      where.sql += i ? ", ?" : "?";
+      where.args.push_back(PushJobStateToInt(query.states[i]));
+    }
+    where.sql += ")";
+  }
+  PushJobPage page;
+  {
+    SqlBuilder b = where;
+    b.sql = absl::StrCat("SELECT count(*) FROM push_jobs", where.sql);
+    SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "count push jobs"));
+    b.Bind(s);
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (row) page.total = s.Int(0);
+  }
+  SqlBuilder b = where;
+  b.sql = absl::StrCat("SELECT ", kPushJobColumns, " FROM push_jobs", where.sql,
+                       " ORDER BY created_at DESC, rid DESC LIMIT ? OFFSET ?");
+  int per_page = std::max(query.per_page, 0);
+  b.args.push_back(static_cast<int64_t>(per_page));
+  b.args.push_back(static_cast<int64_t>(std::max(query.page - 1, 0)) *
+                   per_page);
+  SQ_ASSIGN_OR_RETURN(Stmt s, Prepare(b.sql, "find push jobs"));
+  b.Bind(s);
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    SQ_ASSIGN_OR_RETURN(PushJob j, ReadPushJob(s));
+    page.jobs.push_back(std::move(j));
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<PushJob>> SqliteTransaction::ClaimPushJobs(
+    std::string_view owner, absl::Time now, absl::Time lease_until, int limit) {
+  std::vector<PushJob> claimed;
+  if (limit <= 0) return claimed;
+  const int64_t now_us = absl::ToUnixMicros(now);
+  // Due jobs, oldest first; a pair with a live lease is skipped in SQL, a
+  // pair already claimed in this batch in the loop below. Write
+  // transactions are serialised, so no other claimer interleaves.
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(absl::StrCat(
+                  "SELECT ", kPushJobColumns,
+                  " FROM push_jobs j WHERE (j.state = 0 OR (j.state = 2 AND "
+                  "j.next_attempt_at <= ?1) OR (j.state = 1 AND "
+                  "j.lease_expires_at <= ?1)) AND NOT EXISTS (SELECT 1 FROM "
+                  "push_jobs r WHERE r.case_id = j.case_id AND "
+                  "r.connector_id = j.connector_id AND r.state = 1 AND "
+                  "r.lease_expires_at > ?1) ORDER BY j.created_at, j.rid "
+                  "LIMIT ?2"),
+              "find due push jobs"));
+  s.BindInt(now_us).BindInt(static_cast<int64_t>(limit) * 4 + 16);
+  std::vector<PushJob> due;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    SQ_ASSIGN_OR_RETURN(PushJob j, ReadPushJob(s));
+    due.push_back(std::move(j));
+  }
+  for (PushJob& j : due) {
+    if (static_cast<int>(claimed.size()) >= limit) break;
+    bool pair_taken = false;
+    for (const PushJob& c : claimed) {
+      if (c.case_id == j.case_id && c.connector_id == j.connector_id) {
+        pair_taken = true;
+        break;
+      }
+    }
+    if (pair_taken) continue;
+    j.state = PushJobState::kRunning;
+    j.attempts += 1;
+    j.updated_at = now;
+    j.next_attempt_at.reset();
+    j.lease_owner = std::string(owner);
+    j.lease_expires_at = lease_until;
+    SQ_RETURN_IF_ERROR(UpdatePushJob(j, ""));
+    claimed.push_back(std::move(j));
+  }
+  return claimed;
+}
+
+absl::Status SqliteTransaction::RenewPushJobLease(std::string_view id,
+                                                  std::string_view owner,
+                                                  absl::Time lease_until) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("UPDATE push_jobs SET lease_expires_at = ? WHERE id = ? "
+                      "AND state = 1 AND lease_owner = ?",
+                      "renew push job lease"));
+  SQ_RETURN_IF_ERROR(
+      s.BindTime(lease_until).BindText(id).BindText(owner).Run());
+  if (conn_->Changes() == 0) {
+    return absl::AbortedError(absl::StrCat("push job ", sqlite::AbslView(id),
+                                           " is no longer leased to ",
+                                           sqlite::AbslView(owner)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<absl::Time>> SqliteTransaction::NextPushJobDue() {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT min(t) FROM (SELECT min(next_attempt_at) AS t "
+                      "FROM push_jobs WHERE state = 2 UNION ALL SELECT "
+                      "min(lease_expires_at) FROM push_jobs WHERE state = 1)",
+                      "next push job due"));
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row || s.IsNull(0)) return std::optional<absl::Time>();
+  return std::optional<absl::Time>(s.Time(0));
+}
+
+absl::StatusOr<std::vector<PushJob>> SqliteTransaction::LatestPushJobs(
+    std::string_view case_id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s,
+      Prepare(absl::StrCat("SELECT ", kPushJobColumns,
+                           " FROM push_jobs WHERE case_id = ?1 ORDER BY "
+                           "connector_id, created_at DESC, rid DESC"),
+              "latest push jobs"));
+  s.BindText(case_id);
+  std::vector<PushJob> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return out;
+    if (!out.empty() && out.back().connector_id == s.Text(2)) continue;
+    SQ_ASSIGN_OR_RETURN(PushJob j, ReadPushJob(s));
+    out.push_back(std::move(j));
+  }
+}
+
+std::string PushRecordDoc(const PushRecord& r) {
+  Json doc = Json::object();
+  doc["external_service"] = sqlite::ExternalServiceToJson(r.external_service);
+  Json pushed = Json::object();
+  for (const auto& [id, version] : r.pushed_attachments) pushed[id] = version;
+  doc["pushed_attachments"] = std::move(pushed);
+  return DumpJson(doc);
+}
+
+absl::StatusOr<PushRecord> ReadPushRecord(const Stmt& s) {
+  PushRecord r;
+  r.case_id = s.Str(0);
+  r.connector_id = s.Str(1);
+  SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(2), "push record"));
+  if (doc.contains("external_service"))
+    r.external_service =
+        sqlite::ExternalServiceFromJson(doc["external_service"]);
+  if (doc.contains("pushed_attachments") &&
+      doc["pushed_attachments"].is_object()) {
+    for (const auto& [id, version] : doc["pushed_attachments"].items())
+      r.pushed_attachments[id] = version.get<int64_t>();
+  }
+  return r;
+}
+
+absl::StatusOr<std::optional<PushRecord>> SqliteTransaction::GetPushRecord(
+    std::string_view case_id, std::string_view connector_id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT case_id, connector_id, doc FROM push_records "
+                      "WHERE case_id = ? AND connector_id = ?",
+                      "get push record"));
+  s.BindText(case_id).BindText(connector_id);
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return std::optional<PushRecord>();
+  SQ_ASSIGN_OR_RETURN(PushRecord r, ReadPushRecord(s));
+  return std::optional<PushRecord>(std::move(r));
+}
+
+absl::StatusOr<std::vector<PushRecord>> SqliteTransaction::ListPushRecords(
+    std::string_view case_id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT case_id, connector_id, doc FROM push_records "
+                      "WHERE case_id = ? ORDER BY connector_id",
+                      "list push records"));
+  s.BindText(case_id);
+  std::vector<PushRecord> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) return out;
+    SQ_ASSIGN_OR_RETURN(PushRecord r, ReadPushRecord(s));
+    out.push_back(std::move(r));
+  }
+}
+
+absl::Status SqliteTransaction::PutPushRecord(const PushRecord& record) {
+  SQ_ASSIGN_OR_RETURN(Stmt s,
+                      Prepare("INSERT OR REPLACE INTO push_records(case_id, "
+                              "connector_id, doc) VALUES (?, ?, ?)",
+                              "put push record"));
+  return s.BindText(record.case_id)
+      .BindText(record.connector_id)
+      .BindText(PushRecordDoc(record))
+      .Run();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
@@ -1864,6 +2337,90 @@ absl::StatusOr<std::unique_ptr<Store>> OpenSqliteStore(
   auto store = std::make_unique<SqliteStore>(options);
   SQ_RETURN_IF_ERROR(store->Init());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+// --- Case events.
+
+absl::Status SqliteTransaction::InsertCaseEvent(CaseEvent& event) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("INSERT INTO case_events(type, case_id, owner, "
+                      "case_version, created_at) VALUES (?, ?, ?, ?, ?)",
+                      "insert case event"));
+  SQ_RETURN_IF_ERROR(s.BindInt(static_cast<int64_t>(event.type))
+                         .BindText(event.case_id)
+                         .BindText(event.owner)
+                         .BindInt(event.case_version)
+                         .BindTime(event.time)
+                         .Run());
+  event.seq = sqlite3_last_insert_rowid(conn_->db());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<CaseEvent>> SqliteTransaction::ListCaseEvents(
+    int64_t after_seq, int limit) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT seq, type, case_id, owner, case_version, "
+                      "created_at FROM case_events WHERE seq > ? "
+                      "ORDER BY seq LIMIT ?",
+                      "list case events"));
+  s.BindInt(after_seq).BindInt(limit);
+  std::vector<CaseEvent> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    CaseEvent e;
+    e.seq = s.Int(0);
+    e.type = static_cast<CaseEventType>(s.Int(1));
+    e.case_id = s.Str(2);
+    e.owner = s.Str(3);
+    e.case_version = s.Int(4);
+    e.time = absl::FromUnixMicros(s.Int(5));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::LatestCaseEventSeq() {
+  // AUTOINCREMENT keeps the highest seq ever used, even after pruning.
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT max(coalesce((SELECT max(seq) FROM case_events), 0), "
+                      "coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+                      "'case_events'), 0))",
+                      "latest case event"));
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row ? s.Int(0) : 0;
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::PruneCaseEvents(absl::Time before) {
+  int64_t through = 0;
+  {
+    SQ_ASSIGN_OR_RETURN(
+        Stmt s, Prepare("SELECT coalesce(max(seq), 0) FROM case_events "
+                        "WHERE created_at < ?",
+                        "find prunable case events"));
+    s.BindTime(before);
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (row) through = s.Int(0);
+  }
+  if (through == 0) return 0;
+  SQ_ASSIGN_OR_RETURN(Stmt del, Prepare("DELETE FROM case_events WHERE seq <= ?",
+                                        "prune case events"));
+  SQ_RETURN_IF_ERROR(del.BindInt(through).Run());
+  const int64_t deleted = sqlite3_changes(conn_->db());
+  SQ_ASSIGN_OR_RETURN(
+      Stmt mark, Prepare("UPDATE case_events_pruned SET through_seq = "
+                         "max(through_seq, ?) WHERE id = 1",
+                         "record pruned case events"));
+  SQ_RETURN_IF_ERROR(mark.BindInt(through).Run());
+  return deleted;
+}
+
+absl::StatusOr<int64_t> SqliteTransaction::CaseEventsPrunedThrough() {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("SELECT through_seq FROM case_events_pruned WHERE id = 1",
+                      "read pruned case events"));
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  return row ? s.Int(0) : 0;
 }
 
 }  // namespace casebridge::store
