@@ -593,21 +593,15 @@ grpc::Status CaseServiceImpl::FindConnectors(
 
 grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseServiceImpl::WatchCases(
     grpc::CallbackServerContext* ctx, const v1::WatchCasesRequest* request) {
-  // A stream that ends at once with `status`.
-  class Ended : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
-   public:
-    explicit Ended(grpc::Status status) { Finish(std::move(status)); }
-    void OnDone() override { delete this; }
-  };
   // Like FindCases: only owners the caller may read, an explicit owner
   // filter can only narrow.
   std::vector<std::string> owners = Strings(request->owners());
   auto who = authz_->CheckSearch(
       ctx, {"CaseService.WatchCases", auth::Privilege::kCasesRead, "case", ""},
       owners);
-  if (!who.ok()) return new Ended(ToGrpcStatus(who.status()));
+  if (!who.ok()) return EndedWatch(ToGrpcStatus(who.status()));
   if (watch_ == nullptr) {
-    return new Ended(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+    return EndedWatch(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                   "WatchCases is not enabled on this server"));
   }
   v1::WatchCasesRequest narrowed = *request;
