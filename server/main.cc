@@ -14,8 +14,11 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/api/api_key_service.h"
+#include "server/api/authz.h"
 #include "server/api/case_service.h"
 #include "server/api/connector_service.h"
+#include "server/auth/setup.h"
 #include "server/cases/case_manager.h"
 #include "server/cases/push_runtime.h"
 
@@ -231,11 +234,14 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<store::Store> case_store = *std::move(store_or);
   cases::CaseManager case_manager(case_store.get());
-  store::User default_user;
-  default_user.username = config.default_principal.username;
-  default_user.full_name = config.default_principal.full_name;
-  default_user.email = config.default_principal.email;
-  default_user.profile_uid = config.default_principal.profile_uid;
+  auth::ApiKeyManager api_keys(case_store.get());
+  auto security = auth::SetUpSecurity(
+      config, [&api_keys](const std::string& id) { return api_keys.Lookup(id); });
+  if (!security.ok()) {
+    log::Error("main", "invalid security configuration: ", security.status().message());
+    return 1;
+  }
+  api::RpcAuthorizer authz(security->guard.get());
 
   // Secrets key: without one the server runs, but refuses to create or run
   // connectors that need secrets.
@@ -308,9 +314,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  api::CaseServiceImpl case_service(&case_manager, std::move(default_user),
-                                    connector_manager->get());
-  api::ConnectorServiceImpl connector_service(connector_manager->get());
+  api::CaseServiceImpl case_service(&case_manager, &authz, connector_manager->get());
+  api::ConnectorServiceImpl connector_service(connector_manager->get(), &authz);
+  api::ApiKeyServiceImpl api_key_service(&api_keys, &authz);
   std::unique_ptr<cases::PushRuntime> push =
       cases::PushRuntime::Start(case_store.get(), connector_manager->get(), config.jobs);
   case_service.SetPushManager(push->manager());
@@ -325,7 +331,17 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int bound_port = 0;
-  builder.AddListeningPort(config.listen_address, grpc::InsecureServerCredentials(), &bound_port);
+  builder.AddListeningPort(config.listen_address, security->credentials, &bound_port);
+  // The request observer (ids, metrics, log line) runs first, so its log
+  // line can still name the principal the authorizer recorded.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  api::RpcObserverOptions observer = api::RpcObserverOptionsFrom(config);
+  observer.principal = [&authz](const grpc::ServerContextBase& ctx) {
+    return authz.PrincipalIdOf(ctx);
+  };
+  interceptors.push_back(api::NewRpcObserverFactory(std::move(observer)));
+  interceptors.push_back(authz.NewInterceptorFactory());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes));
   // Handlers block on SQLite (and writers on the group commit), so keep enough
   // polling threads alive: with the default of at most 2 idle pollers, gRPC
@@ -333,9 +349,9 @@ int main(int argc, char** argv) {
   using SyncOption = grpc::ServerBuilder::SyncServerOption;
   builder.SetSyncServerOption(SyncOption::MIN_POLLERS, 2);
   builder.SetSyncServerOption(SyncOption::MAX_POLLERS, 64);
-  api::InstallRpcObserver(builder, config);
   builder.RegisterService(&case_service);
   builder.RegisterService(&connector_service);
+  builder.RegisterService(&api_key_service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
     log::Error("main", "cannot listen on ", config.listen_address);
@@ -344,6 +360,7 @@ int main(int argc, char** argv) {
   auto* health = server->GetHealthCheckService();
   health->SetServingStatus("casebridge.v1.CaseService", true);
   health->SetServingStatus("casebridge.v1.ConnectorService", true);
+  health->SetServingStatus("casebridge.v1.ApiKeyService", true);
   // The actual port matters when the config asks for port 0 (tests).
   std::string host = config.listen_address.substr(0, config.listen_address.rfind(':'));
   log::Info("main", "casebridge-server ", kServerVersion, " listening on ", host, ":", bound_port);

@@ -1,10 +1,13 @@
 #include "server/api/case_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "server/api/case_convert.h"
 #include "server/api/connector_service.h"
 #include "server/api/grpc_status.h"
@@ -17,6 +20,12 @@
 namespace casebridge::api {
 
 namespace {
+
+std::vector<std::string> PatchIds(const v1::UpdateCasesRequest& request) {
+  std::vector<std::string> ids;
+  for (const auto& c : request.cases()) ids.push_back(c.id());
+  return ids;
+}
 
 std::vector<std::string> Strings(
     const google::protobuf::RepeatedPtrField<std::string>& values) {
@@ -36,21 +45,51 @@ grpc::Status PushUnavailable() {
 }  // namespace
 
 CaseServiceImpl::CaseServiceImpl(cases::CaseManager* manager,
-                                 store::User default_user,
+                                 RpcAuthorizer* authz,
                                  connectors::ConnectorManager* connectors)
-    : manager_(manager),
-      connectors_(connectors),
-      default_user_(std::move(default_user)) {}
+    : manager_(manager), connectors_(connectors), authz_(authz) {}
 
-store::User CaseServiceImpl::CurrentUser(
-    const grpc::ServerContextBase*) const {
-  return default_user_;
+absl::StatusOr<std::vector<std::string>> CaseServiceImpl::CaseOwners(
+    const std::vector<std::string>& ids) const {
+  std::vector<std::string> owners;
+  // Malformed requests are left to the manager's validation; missing cases
+  // to its NOT_FOUND (an empty owner list is then checked as "no owner",
+  // which only an every-owner role passes).
+  if (ids.size() > 100) return owners;
+  for (const std::string& id : ids) {
+    if (id.find_first_not_of(" \t") == std::string::npos) continue;
+    auto found = manager_->GetCase(id, /*include_comments=*/false);
+    if (absl::IsNotFound(found.status())) continue;
+    if (!found.ok()) return found.status();
+    if (std::find(owners.begin(), owners.end(), found->c.owner) ==
+        owners.end()) {
+      owners.push_back(found->c.owner);
+    }
+  }
+  return owners;
+}
+
+absl::StatusOr<std::vector<std::string>> CaseServiceImpl::ConfigurationOwner(
+    const std::string& id) const {
+  auto all = manager_->GetConfigurations({});
+  if (!all.ok()) return all.status();
+  for (const auto& c : *all) {
+    if (c.id == id) return std::vector<std::string>{c.owner};
+  }
+  return std::vector<std::string>{};  // the manager reports NOT_FOUND
 }
 
 grpc::ServerUnaryReactor* CaseServiceImpl::CreateCase(
     grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
     v1::CreateCaseResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto who = authz_->CheckOwner(
+      ctx, {"CaseService.CreateCase", auth::Privilege::kCasesWrite, "case", "", true},
+      request->owner());
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
+    return reactor;
+  }
   ValidationErrors errors;
   cases::NewCase c = NewCaseFromProto(*request, errors);
   if (!errors.empty()) {
@@ -61,7 +100,7 @@ grpc::ServerUnaryReactor* CaseServiceImpl::CreateCase(
   }
   // `response` and `reactor` stay valid until Finish.
   manager_->CreateCaseAsync(
-      std::move(c), CurrentUser(ctx),
+      std::move(c), who->user,
       [reactor, response](absl::StatusOr<store::Case> result) {
         if (!result.ok()) {
           reactor->Finish(ToGrpcStatus(result.status()));
@@ -77,9 +116,18 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
     grpc::CallbackServerContext* ctx, const v1::GetCaseRequest* request,
     v1::GetCaseResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  auto result = manager_->GetCase(request->id(), request->include_comments());
-  if (!result.ok()) {
-    reactor->Finish(ToGrpcStatus(result.status()));
+  // The case is read once, after authentication, and its owner checked.
+  absl::StatusOr<cases::CaseWithComments> result;
+  auto who = authz_->Check(
+      ctx, {"CaseService.GetCase", auth::Privilege::kCasesRead, "case",
+            request->id(), false},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        result = manager_->GetCase(request->id(), request->include_comments());
+        if (!result.ok()) return result.status();
+        return std::vector<std::string>{result->c.owner};
+      });
+  if (!who.ok()) {
+    reactor->Finish(ToGrpcStatus(who.status()));
     return reactor;
   }
   CaseWithCommentsToProto(*result, response->mutable_case_());
@@ -99,6 +147,10 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
 grpc::Status CaseServiceImpl::UpdateCases(grpc::ServerContext* ctx,
                                           const v1::UpdateCasesRequest* request,
                                           v1::UpdateCasesResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.UpdateCases", auth::Privilege::kCasesWrite, "case", "", true},
+      [&] { return CaseOwners(PatchIds(*request)); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   std::vector<cases::CasePatch> patches;
   patches.reserve(request->cases_size());
@@ -113,15 +165,19 @@ grpc::Status CaseServiceImpl::UpdateCases(grpc::ServerContext* ctx,
     }
     return ToGrpcStatus(errors.ToStatus());
   }
-  auto result = manager_->UpdateCases(std::move(patches), CurrentUser(ctx));
+  auto result = manager_->UpdateCases(std::move(patches), who->user);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& c : *result) CaseToProto(c, response->add_cases());
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::DeleteCases(grpc::ServerContext*,
+grpc::Status CaseServiceImpl::DeleteCases(grpc::ServerContext* ctx,
                                           const v1::DeleteCasesRequest* request,
                                           v1::DeleteCasesResponse*) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.DeleteCases", auth::Privilege::kCasesDelete, "case", absl::StrJoin(request->ids(), ","), true},
+      [&] { return CaseOwners(Strings(request->ids())); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return ToGrpcStatus(manager_->DeleteCases(Strings(request->ids())));
 }
 
@@ -129,15 +185,22 @@ grpc::ServerUnaryReactor* CaseServiceImpl::FindCases(
     grpc::CallbackServerContext* ctx, const v1::FindCasesRequest* request,
     v1::FindCasesResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(FindCasesSync(request, response));
+  reactor->Finish(FindCasesSync(ctx, request, response));
   return reactor;
 }
 
-grpc::Status CaseServiceImpl::FindCasesSync(const v1::FindCasesRequest* request,
+grpc::Status CaseServiceImpl::FindCasesSync(grpc::CallbackServerContext* ctx,
+                                            const v1::FindCasesRequest* request,
                                             v1::FindCasesResponse* response) {
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.FindCases", auth::Privilege::kCasesRead, "case", ""},
+      owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   store::CaseQuery query = CaseQueryFromProto(*request, errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
+  query.filter.owners = std::move(owners);
   auto result = manager_->FindCases(std::move(query));
   if (!result.ok()) return ToGrpcStatus(result.status());
   const store::CasePage& page = result->result;
@@ -153,10 +216,15 @@ grpc::Status CaseServiceImpl::FindCasesSync(const v1::FindCasesRequest* request,
 }
 
 grpc::Status CaseServiceImpl::GetCaseStatusCounts(
-    grpc::ServerContext*, const v1::GetCaseStatusCountsRequest* request,
+    grpc::ServerContext* ctx, const v1::GetCaseStatusCountsRequest* request,
     v1::GetCaseStatusCountsResponse* response) {
   store::CaseFilter filter;
   filter.owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(ctx,
+                                 {"CaseService.GetCaseStatusCounts",
+                                  auth::Privilege::kCasesRead, "case", ""},
+                                 filter.owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (request->has_from()) filter.created_from = TimeFromProto(request->from());
   if (request->has_to()) filter.created_to = TimeFromProto(request->to());
   auto result = manager_->GetCaseStatusCounts(filter);
@@ -168,45 +236,69 @@ grpc::Status CaseServiceImpl::GetCaseStatusCounts(
 }
 
 grpc::Status CaseServiceImpl::ListReporters(
-    grpc::ServerContext*, const v1::ListReportersRequest* request,
+    grpc::ServerContext* ctx, const v1::ListReportersRequest* request,
     v1::ListReportersResponse* response) {
-  auto result = manager_->ListReporters(Strings(request->owners()));
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.ListReporters", auth::Privilege::kCasesRead, "case", ""},
+      owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto result = manager_->ListReporters(owners);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& u : *result) UserToProto(u, response->add_reporters());
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::ListTags(grpc::ServerContext*,
+grpc::Status CaseServiceImpl::ListTags(grpc::ServerContext* ctx,
                                        const v1::ListTagsRequest* request,
                                        v1::ListTagsResponse* response) {
-  auto result = manager_->ListTags(Strings(request->owners()));
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.ListTags", auth::Privilege::kCasesRead, "case", ""},
+      owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto result = manager_->ListTags(owners);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (auto& t : *result) response->add_tags(std::move(t));
   return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::ListCategories(
-    grpc::ServerContext*, const v1::ListCategoriesRequest* request,
+    grpc::ServerContext* ctx, const v1::ListCategoriesRequest* request,
     v1::ListCategoriesResponse* response) {
-  auto result = manager_->ListCategories(Strings(request->owners()));
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.ListCategories", auth::Privilege::kCasesRead, "case", ""},
+      owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto result = manager_->ListCategories(owners);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (auto& c : *result) response->add_categories(std::move(c));
   return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::GetCasesByAlert(
-    grpc::ServerContext*, const v1::GetCasesByAlertRequest* request,
+    grpc::ServerContext* ctx, const v1::GetCasesByAlertRequest* request,
     v1::GetCasesByAlertResponse* response) {
-  auto result = manager_->GetCasesByAlert(request->alert_id(),
-                                          Strings(request->owners()));
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(ctx,
+                                 {"CaseService.GetCasesByAlert",
+                                  auth::Privilege::kCasesRead, "case", ""},
+                                 owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto result = manager_->GetCasesByAlert(request->alert_id(), owners);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& c : *result) RelatedCaseToProto(c, response->add_cases());
   return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::GetCaseAlerts(
-    grpc::ServerContext*, const v1::GetCaseAlertsRequest* request,
+    grpc::ServerContext* ctx, const v1::GetCaseAlertsRequest* request,
     v1::GetCaseAlertsResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.GetCaseAlerts", auth::Privilege::kCasesRead, "case", request->case_id(), false},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto result = manager_->GetCaseAlerts(request->case_id());
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& a : *result) CaseAlertToProto(a, response->add_alerts());
@@ -216,12 +308,16 @@ grpc::Status CaseServiceImpl::GetCaseAlerts(
 grpc::Status CaseServiceImpl::AddComment(grpc::ServerContext* ctx,
                                          const v1::AddCommentRequest* request,
                                          v1::AddCommentResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.AddComment", auth::Privilege::kCasesWrite, "case", request->case_id(), true},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   cases::AttachmentInput input =
       AttachmentFromProto(request->attachment(), "attachment", errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
   auto result = manager_->AddComment(request->case_id(), request->owner(),
-                                     std::move(input), CurrentUser(ctx));
+                                     std::move(input), who->user);
   if (!result.ok()) return ToGrpcStatus(result.status());
   CaseWithCommentsToProto(*result, response->mutable_case_());
   return grpc::Status::OK;
@@ -230,6 +326,10 @@ grpc::Status CaseServiceImpl::AddComment(grpc::ServerContext* ctx,
 grpc::Status CaseServiceImpl::UpdateComment(
     grpc::ServerContext* ctx, const v1::UpdateCommentRequest* request,
     v1::UpdateCommentResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.UpdateComment", auth::Privilege::kCasesWrite, "comment", request->comment_id(), true},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   cases::AttachmentInput input =
       AttachmentFromProto(request->attachment(), "attachment", errors);
@@ -238,15 +338,19 @@ grpc::Status CaseServiceImpl::UpdateComment(
       DecodeVersion(request->version()).value_or(cases::kUnknownVersion);
   auto result = manager_->UpdateComment(
       request->case_id(), request->comment_id(), version, request->owner(),
-      std::move(input), CurrentUser(ctx));
+      std::move(input), who->user);
   if (!result.ok()) return ToGrpcStatus(result.status());
   CaseWithCommentsToProto(*result, response->mutable_case_());
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::GetComment(grpc::ServerContext*,
+grpc::Status CaseServiceImpl::GetComment(grpc::ServerContext* ctx,
                                          const v1::GetCommentRequest* request,
                                          v1::GetCommentResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.GetComment", auth::Privilege::kCasesRead, "comment", request->comment_id(), false},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto result = manager_->GetComment(request->case_id(), request->comment_id());
   if (!result.ok()) return ToGrpcStatus(result.status());
   AttachmentToProto(*result, response->mutable_comment());
@@ -254,8 +358,12 @@ grpc::Status CaseServiceImpl::GetComment(grpc::ServerContext*,
 }
 
 grpc::Status CaseServiceImpl::FindComments(
-    grpc::ServerContext*, const v1::FindCommentsRequest* request,
+    grpc::ServerContext* ctx, const v1::FindCommentsRequest* request,
     v1::FindCommentsResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.FindComments", auth::Privilege::kCasesRead, "case", request->case_id(), false},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   const bool ascending =
       AscendingFromProto(request->sort_order(), "sort_order", errors);
@@ -275,20 +383,32 @@ grpc::Status CaseServiceImpl::FindComments(
 grpc::Status CaseServiceImpl::DeleteComment(
     grpc::ServerContext* ctx, const v1::DeleteCommentRequest* request,
     v1::DeleteCommentResponse*) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.DeleteComment", auth::Privilege::kCasesDelete, "comment", request->comment_id(), true},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return ToGrpcStatus(manager_->DeleteComment(
-      request->case_id(), request->comment_id(), CurrentUser(ctx)));
+      request->case_id(), request->comment_id(), who->user));
 }
 
 grpc::Status CaseServiceImpl::DeleteComments(
     grpc::ServerContext* ctx, const v1::DeleteCommentsRequest* request,
     v1::DeleteCommentsResponse*) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.DeleteComments", auth::Privilege::kCasesDelete, "case", request->case_id(), true},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   return ToGrpcStatus(
-      manager_->DeleteComments(request->case_id(), CurrentUser(ctx)));
+      manager_->DeleteComments(request->case_id(), who->user));
 }
 
 grpc::Status CaseServiceImpl::FindCaseActivity(
-    grpc::ServerContext*, const v1::FindCaseActivityRequest* request,
+    grpc::ServerContext* ctx, const v1::FindCaseActivityRequest* request,
     v1::FindCaseActivityResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.FindCaseActivity", auth::Privilege::kCasesRead, "case", request->case_id(), false},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   store::UserActionQuery query = ActivityQueryFromProto(*request, errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
@@ -306,6 +426,10 @@ grpc::Status CaseServiceImpl::FindCaseActivity(
 grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext* ctx,
                                        const v1::PushCaseRequest* request,
                                        v1::PushCaseResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.PushCase", auth::Privilege::kCasesWrite, "case", request->case_id(), true},
+      [&] { return CaseOwners({request->case_id()}); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (push_ == nullptr) return PushUnavailable();
   const absl::Time deadline =
       ctx->deadline() >= std::chrono::system_clock::time_point::max() -
@@ -313,7 +437,7 @@ grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext* ctx,
           ? absl::InfiniteFuture()
           : absl::FromChrono(ctx->deadline());
   auto result = push_->PushCase(request->case_id(), request->connector_id(),
-                                request->async(), deadline, CurrentUser(ctx));
+                                request->async(), deadline, who->user);
   if (!result.ok()) return ToGrpcStatus(result.status());
   v1::Case* c = response->mutable_case_();
   CaseToProto(result->c, c);
@@ -325,19 +449,40 @@ grpc::Status CaseServiceImpl::PushCase(grpc::ServerContext* ctx,
   return grpc::Status::OK;
 }
 
-grpc::Status CaseServiceImpl::GetPushJob(grpc::ServerContext*,
+grpc::Status CaseServiceImpl::GetPushJob(grpc::ServerContext* ctx,
                                          const v1::GetPushJobRequest* request,
                                          v1::GetPushJobResponse* response) {
+  absl::StatusOr<store::PushJob> job;
+  auto who = authz_->Check(
+      ctx, {"CaseService.GetPushJob", auth::Privilege::kCasesRead, "push_job", request->id(), false},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        if (push_ == nullptr) return std::vector<std::string>{};
+        job = push_->GetJob(request->id());
+        // A missing job has no owner: only every-owner readers learn that.
+        if (absl::IsNotFound(job.status())) return std::vector<std::string>{};
+        if (!job.ok()) return job.status();
+        return CaseOwners({job->case_id});
+      });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (push_ == nullptr) return PushUnavailable();
-  auto job = push_->GetJob(request->id());
   if (!job.ok()) return ToGrpcStatus(job.status());
   PushJobToProto(*job, response->mutable_job());
   return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::ListPushJobs(
-    grpc::ServerContext*, const v1::ListPushJobsRequest* request,
+    grpc::ServerContext* ctx, const v1::ListPushJobsRequest* request,
     v1::ListPushJobsResponse* response) {
+  // Jobs of one case need cases:read on its owner; jobs of every case need
+  // it on every owner (an empty owner list is "no owner", which only an
+  // every-owner role passes).
+  auto who = authz_->Check(
+      ctx, {"CaseService.ListPushJobs", auth::Privilege::kCasesRead, "push_job", request->case_id(), false},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        if (request->case_id().empty()) return std::vector<std::string>{};
+        return CaseOwners({request->case_id()});
+      });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (push_ == nullptr) return PushUnavailable();
   store::PushJobQuery query;
   query.case_id = request->case_id();
@@ -364,8 +509,18 @@ grpc::Status CaseServiceImpl::ListPushJobs(
 }
 
 grpc::Status CaseServiceImpl::RetryPushJob(
-    grpc::ServerContext*, const v1::RetryPushJobRequest* request,
+    grpc::ServerContext* ctx, const v1::RetryPushJobRequest* request,
     v1::RetryPushJobResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.RetryPushJob", auth::Privilege::kCasesWrite, "push_job", request->id(), true},
+      [&]() -> absl::StatusOr<std::vector<std::string>> {
+        if (push_ == nullptr) return std::vector<std::string>{};
+        auto job = push_->GetJob(request->id());
+        if (absl::IsNotFound(job.status())) return std::vector<std::string>{};
+        if (!job.ok()) return job.status();
+        return CaseOwners({job->case_id});
+      });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (push_ == nullptr) return PushUnavailable();
   auto job = push_->RetryJob(request->id());
   if (!job.ok()) return ToGrpcStatus(job.status());
@@ -374,9 +529,14 @@ grpc::Status CaseServiceImpl::RetryPushJob(
 }
 
 grpc::Status CaseServiceImpl::GetConfiguration(
-    grpc::ServerContext*, const v1::GetConfigurationRequest* request,
+    grpc::ServerContext* ctx, const v1::GetConfigurationRequest* request,
     v1::GetConfigurationResponse* response) {
-  auto result = manager_->GetConfigurations(Strings(request->owners()));
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.GetConfiguration", auth::Privilege::kCasesRead, "configuration", ""},
+      owners);
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  auto result = manager_->GetConfigurations(owners);
   if (!result.ok()) return ToGrpcStatus(result.status());
   for (const auto& c : *result) {
     ConfigurationToProto(c, response->add_configurations());
@@ -387,10 +547,14 @@ grpc::Status CaseServiceImpl::GetConfiguration(
 grpc::Status CaseServiceImpl::SetConfiguration(
     grpc::ServerContext* ctx, const v1::SetConfigurationRequest* request,
     v1::SetConfigurationResponse* response) {
+  auto who = authz_->CheckOwner(
+      ctx, {"CaseService.SetConfiguration", auth::Privilege::kCasesSettings, "configuration", "", true},
+      request->owner());
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   cases::NewConfiguration input = NewConfigurationFromProto(*request, errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
-  auto result = manager_->SetConfiguration(std::move(input), CurrentUser(ctx));
+  auto result = manager_->SetConfiguration(std::move(input), who->user);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ConfigurationToProto(*result, response->mutable_configuration());
   return grpc::Status::OK;
@@ -399,20 +563,27 @@ grpc::Status CaseServiceImpl::SetConfiguration(
 grpc::Status CaseServiceImpl::UpdateConfiguration(
     grpc::ServerContext* ctx, const v1::UpdateConfigurationRequest* request,
     v1::UpdateConfigurationResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.UpdateConfiguration", auth::Privilege::kCasesSettings, "configuration", request->id(), true},
+      [&] { return ConfigurationOwner(request->id()); });
+  if (!who.ok()) return ToGrpcStatus(who.status());
   ValidationErrors errors;
   cases::ConfigurationPatch patch =
       ConfigurationPatchFromProto(*request, errors);
   if (!errors.empty()) return ToGrpcStatus(errors.ToStatus());
   auto result =
-      manager_->UpdateConfiguration(std::move(patch), CurrentUser(ctx));
+      manager_->UpdateConfiguration(std::move(patch), who->user);
   if (!result.ok()) return ToGrpcStatus(result.status());
   ConfigurationToProto(*result, response->mutable_configuration());
   return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::FindConnectors(
-    grpc::ServerContext*, const v1::FindConnectorsRequest*,
+    grpc::ServerContext* ctx, const v1::FindConnectorsRequest*,
     v1::FindConnectorsResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"CaseService.FindConnectors", auth::Privilege::kConnectorsRead, "connector", "", false});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   if (connectors_ == nullptr) return grpc::Status::OK;
   auto found = connectors_->ListCaseConnectors();
   if (!found.ok()) return ToGrpcStatus(found.status());
@@ -422,19 +593,21 @@ grpc::Status CaseServiceImpl::FindConnectors(
 
 grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseServiceImpl::WatchCases(
     grpc::CallbackServerContext* ctx, const v1::WatchCasesRequest* request) {
+  // Like FindCases: only owners the caller may read, an explicit owner
+  // filter can only narrow.
+  std::vector<std::string> owners = Strings(request->owners());
+  auto who = authz_->CheckSearch(
+      ctx, {"CaseService.WatchCases", auth::Privilege::kCasesRead, "case", ""},
+      owners);
+  if (!who.ok()) return EndedWatch(ToGrpcStatus(who.status()));
   if (watch_ == nullptr) {
-    class Unavailable
-        : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
-     public:
-      Unavailable() {
-        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                            "WatchCases is not enabled on this server"));
-      }
-      void OnDone() override { delete this; }
-    };
-    return new Unavailable();
+    return EndedWatch(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "WatchCases is not enabled on this server"));
   }
-  return watch_->Watch(ctx, request);
+  v1::WatchCasesRequest narrowed = *request;
+  narrowed.clear_owners();
+  for (const std::string& owner : owners) narrowed.add_owners(owner);
+  return watch_->Watch(ctx, &narrowed);
 }
 
 }  // namespace casebridge::api

@@ -8,6 +8,7 @@
 #define CASEBRIDGE_SERVER_API_CASE_SERVICE_H_
 
 #include "casebridge/v1/case_service.grpc.pb.h"
+#include "server/api/authz.h"
 #include "server/api/watch_cases.h"
 #include "server/cases/case_manager.h"
 #include "server/cases/push_manager.h"
@@ -31,13 +32,11 @@ using CaseServiceBase = v1::CaseService::WithCallbackMethod_CreateCase<
 
 class CaseServiceImpl final : public CaseServiceBase {
  public:
-  // `default_user` acts for every call until authentication exists.
-  // `connectors` (borrowed, may be null: no connectors) serves FindConnectors.
-  CaseServiceImpl(cases::CaseManager* manager, store::User default_user,
+  // Every call is first checked by `authz` (borrowed); the authenticated
+  // principal's user acts for it. `connectors` (borrowed, may be null: no
+  // connectors) serves FindConnectors.
+  CaseServiceImpl(cases::CaseManager* manager, RpcAuthorizer* authz,
                   connectors::ConnectorManager* connectors = nullptr);
-
-  // The user a call acts as. The single place authentication will replace.
-  store::User CurrentUser(const grpc::ServerContextBase* ctx) const;
 
   grpc::ServerUnaryReactor* CreateCase(
       grpc::CallbackServerContext* ctx, const v1::CreateCaseRequest* request,
@@ -130,13 +129,20 @@ class CaseServiceImpl final : public CaseServiceBase {
                               v1::FindConnectorsResponse* response) override;
 
  private:
-  grpc::Status FindCasesSync(const v1::FindCasesRequest* request,
+  grpc::Status FindCasesSync(grpc::CallbackServerContext* ctx,
+                             const v1::FindCasesRequest* request,
                              v1::FindCasesResponse* response);
+  // Owners of the existing cases among `ids`, for object checks.
+  absl::StatusOr<std::vector<std::string>> CaseOwners(
+      const std::vector<std::string>& ids) const;
+  absl::StatusOr<std::vector<std::string>> ConfigurationOwner(
+      const std::string& id) const;
+
   cases::CaseManager* manager_;
   connectors::ConnectorManager* connectors_;
+  RpcAuthorizer* authz_;
   cases::PushManager* push_ = nullptr;
   CaseWatchHub* watch_ = nullptr;
-  const store::User default_user_;
 };
 
 }  // namespace casebridge::api

@@ -128,8 +128,11 @@ void ConnectorToProto(const connectors::ConnectorView& in, v1::Connector* out) {
 }
 
 grpc::Status ConnectorServiceImpl::ListConnectorTypes(
-    grpc::ServerContext*, const v1::ListConnectorTypesRequest* request,
+    grpc::ServerContext* ctx, const v1::ListConnectorTypesRequest* request,
     v1::ListConnectorTypesResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.ListConnectorTypes", auth::Privilege::kConnectorsRead, "connector_type", "", false});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   std::optional<std::string> feature;
   if (request->has_feature_id()) feature = request->feature_id();
   for (const auto& type : manager_->ListConnectorTypes(feature)) {
@@ -139,8 +142,11 @@ grpc::Status ConnectorServiceImpl::ListConnectorTypes(
 }
 
 grpc::Status ConnectorServiceImpl::CreateConnector(
-    grpc::ServerContext*, const v1::CreateConnectorRequest* request,
+    grpc::ServerContext* ctx, const v1::CreateConnectorRequest* request,
     v1::CreateConnectorResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.CreateConnector", auth::Privilege::kConnectorsAll, "connector", request->id(), true});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   connectors::CreateConnectorParams params;
   if (request->has_id()) params.id = request->id();
   params.connector_type_id = request->connector_type_id();
@@ -154,8 +160,11 @@ grpc::Status ConnectorServiceImpl::CreateConnector(
 }
 
 grpc::Status ConnectorServiceImpl::GetConnector(
-    grpc::ServerContext*, const v1::GetConnectorRequest* request,
+    grpc::ServerContext* ctx, const v1::GetConnectorRequest* request,
     v1::GetConnectorResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.GetConnector", auth::Privilege::kConnectorsRead, "connector", request->id(), false});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto connector = manager_->Get(request->id());
   if (!connector.ok()) return ToGrpcStatus(connector.status());
   ConnectorToProto(*connector, response->mutable_connector());
@@ -163,8 +172,11 @@ grpc::Status ConnectorServiceImpl::GetConnector(
 }
 
 grpc::Status ConnectorServiceImpl::ListConnectors(
-    grpc::ServerContext*, const v1::ListConnectorsRequest*,
+    grpc::ServerContext* ctx, const v1::ListConnectorsRequest*,
     v1::ListConnectorsResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.ListConnectors", auth::Privilege::kConnectorsRead, "connector", "", false});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto connectors = manager_->List();
   if (!connectors.ok()) return ToGrpcStatus(connectors.status());
   for (const auto& c : *connectors)
@@ -173,8 +185,11 @@ grpc::Status ConnectorServiceImpl::ListConnectors(
 }
 
 grpc::Status ConnectorServiceImpl::UpdateConnector(
-    grpc::ServerContext*, const v1::UpdateConnectorRequest* request,
+    grpc::ServerContext* ctx, const v1::UpdateConnectorRequest* request,
     v1::UpdateConnectorResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.UpdateConnector", auth::Privilege::kConnectorsAll, "connector", request->id(), true});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   connectors::UpdateConnectorParams params;
   params.id = request->id();
   params.name = request->name();
@@ -187,8 +202,11 @@ grpc::Status ConnectorServiceImpl::UpdateConnector(
 }
 
 grpc::Status ConnectorServiceImpl::DeleteConnector(
-    grpc::ServerContext*, const v1::DeleteConnectorRequest* request,
+    grpc::ServerContext* ctx, const v1::DeleteConnectorRequest* request,
     v1::DeleteConnectorResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.DeleteConnector", auth::Privilege::kConnectorsAll, "connector", request->id(), true});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto references = manager_->Delete(request->id());
   if (!references.ok()) return ToGrpcStatus(references.status());
   response->set_referenced_by_count(static_cast<int32_t>(*references));
@@ -199,6 +217,13 @@ grpc::ServerUnaryReactor* ConnectorServiceImpl::ExecuteConnector(
     grpc::CallbackServerContext* ctx,
     const v1::ExecuteConnectorRequest* request,
     v1::ExecuteConnectorResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.ExecuteConnector", auth::Privilege::kConnectorsRead, "connector", request->id(), true});
+  if (!who.ok()) {
+    grpc::ServerUnaryReactor* refused = ctx->DefaultReactor();
+    refused->Finish(ToGrpcStatus(who.status()));
+    return refused;
+  }
   auto* reactor = new ExecuteReactor(response);
   connectors::ExecuteOptions options = OptionsFor(ctx);
   options.is_cancelled = nullptr;  // OnCancel tells the run instead
@@ -214,6 +239,9 @@ grpc::ServerUnaryReactor* ConnectorServiceImpl::ExecuteConnector(
 grpc::Status ConnectorServiceImpl::TestConnector(
     grpc::ServerContext* ctx, const v1::TestConnectorRequest* request,
     v1::TestConnectorResponse* response) {
+  auto who = authz_->Check(
+      ctx, {"ConnectorService.TestConnector", auth::Privilege::kConnectorsAll, "connector_type", request->connector_type_id(), true});
+  if (!who.ok()) return ToGrpcStatus(who.status());
   auto result = manager_->Test(
       request->connector_type_id(), StructToJson(request->config()),
       StructToJson(request->secrets()), OptionsFor(ctx));

@@ -5,6 +5,7 @@
 #define CASEBRIDGE_SERVER_API_CONNECTOR_SERVICE_H_
 
 #include "casebridge/v1/connector_service.grpc.pb.h"
+#include "server/api/authz.h"
 #include "server/connectors/connector_manager.h"
 
 namespace casebridge::api {
@@ -16,19 +17,22 @@ void ConnectorToProto(const connectors::ConnectorView& in, v1::Connector* out);
 void ResultToProto(const connectors::ExecuteResult& in,
                    v1::ConnectorExecuteResult* out);
 
-// ExecuteConnector uses the callback API: the handler validates and queues
-// the plugin call on the manager's execute workers and returns; the call
-// finishes from the worker (or the deadline timer), so no gRPC thread waits
-// on a plugin. Every other method is synchronous.
+// ExecuteConnector uses the callback API: the handler checks the caller,
+// validates and queues the plugin call on the manager's execute workers and
+// returns; the call finishes from the worker (or the deadline timer), so no
+// gRPC thread waits on a plugin. Every other method is synchronous.
 using ConnectorServiceBase =
     v1::ConnectorService::WithCallbackMethod_ExecuteConnector<
         v1::ConnectorService::Service>;
 
-// Thread-safe; one instance serves all calls. Borrows the manager.
+// Thread-safe; one instance serves all calls. Borrows the manager and the
+// authorizer (every call is checked: connectors:read to list, get and
+// execute; connectors:all to create, update, delete and test).
 class ConnectorServiceImpl final : public ConnectorServiceBase {
  public:
-  explicit ConnectorServiceImpl(connectors::ConnectorManager* manager)
-      : manager_(manager) {}
+  ConnectorServiceImpl(connectors::ConnectorManager* manager,
+                       RpcAuthorizer* authz)
+      : manager_(manager), authz_(authz) {}
 
   grpc::Status ListConnectorTypes(
       grpc::ServerContext* ctx, const v1::ListConnectorTypesRequest* request,
@@ -60,6 +64,7 @@ class ConnectorServiceImpl final : public ConnectorServiceBase {
 
  private:
   connectors::ConnectorManager* manager_;
+  RpcAuthorizer* authz_;
 };
 
 }  // namespace casebridge::api

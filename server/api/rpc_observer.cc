@@ -17,30 +17,6 @@ using grpc::experimental::Interceptor;
 using grpc::experimental::InterceptorBatchMethods;
 using grpc::experimental::ServerRpcInfo;
 
-const char* CodeName(int code) {
-  static constexpr const char* kNames[] = {
-      "OK",
-      "CANCELLED",
-      "UNKNOWN",
-      "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED",
-      "NOT_FOUND",
-      "ALREADY_EXISTS",
-      "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED",
-      "FAILED_PRECONDITION",
-      "ABORTED",
-      "OUT_OF_RANGE",
-      "UNIMPLEMENTED",
-      "INTERNAL",
-      "UNAVAILABLE",
-      "DATA_LOSS",
-      "UNAUTHENTICATED",
-  };
-  if (code < 0 || code > 16) return "UNKNOWN";
-  return kNames[code];
-}
-
 class RpcObserver final : public Interceptor {
  public:
   RpcObserver(ServerRpcInfo* info, const RpcObserverOptions* options)
@@ -122,7 +98,7 @@ class RpcObserver final : public Interceptor {
         {"principal", principal},
         {"method", info_->method() != nullptr ? info_->method() : ""},
         {"duration_ms", seconds * 1000.0},
-        {"code", CodeName(code)},
+        {"code", metrics::GrpcCodeName(code)},
     };
     log::WriteFields(level, "rpc", "rpc finished", fields);
   }

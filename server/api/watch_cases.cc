@@ -24,14 +24,18 @@ constexpr int kMaxOwners = 100;
 constexpr int kReadBatch = 256;
 constexpr absl::Duration kPruneEvery = absl::Minutes(1);
 
-// A stream that ends as soon as it starts (refused calls).
-class RefusedStream : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
+class EndedStream : public grpc::ServerWriteReactor<v1::WatchCasesResponse> {
  public:
-  explicit RefusedStream(grpc::Status status) { Finish(std::move(status)); }
+  explicit EndedStream(grpc::Status status) { Finish(std::move(status)); }
   void OnDone() override { delete this; }
 };
 
 }  // namespace
+
+grpc::ServerWriteReactor<v1::WatchCasesResponse>* EndedWatch(
+    grpc::Status status) {
+  return new EndedStream(std::move(status));
+}
 
 std::string EncodeResumeToken(int64_t seq) {
   return absl::StrCat(kTokenPrefix, seq);
@@ -170,8 +174,8 @@ grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseWatchHub::Watch(
     grpc::CallbackServerContext* /*ctx*/,
     const v1::WatchCasesRequest* request) {
   if (stopping_) {
-    return new RefusedStream(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                          "the server is shutting down"));
+    return EndedWatch(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                   "the server is shutting down"));
   }
   ValidationErrors errors;
   std::set<std::string> owners;
@@ -201,25 +205,24 @@ grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseWatchHub::Watch(
       errors.Add("resume_token", "is not a token from a WatchCases event");
     }
   }
-  if (!errors.empty())
-    return new RefusedStream(ToGrpcStatus(errors.ToStatus()));
+  if (!errors.empty()) return EndedWatch(ToGrpcStatus(errors.ToStatus()));
 
   auto tx = store_->BeginRead();
-  if (!tx.ok()) return new RefusedStream(ToGrpcStatus(tx.status()));
+  if (!tx.ok()) return EndedWatch(ToGrpcStatus(tx.status()));
   auto latest = (*tx)->LatestCaseEventSeq();
-  if (!latest.ok()) return new RefusedStream(ToGrpcStatus(latest.status()));
+  if (!latest.ok()) return EndedWatch(ToGrpcStatus(latest.status()));
   int64_t after_seq = *latest;
   if (token_seq) {
     auto pruned = (*tx)->CaseEventsPrunedThrough();
-    if (!pruned.ok()) return new RefusedStream(ToGrpcStatus(pruned.status()));
+    if (!pruned.ok()) return EndedWatch(ToGrpcStatus(pruned.status()));
     if (*token_seq < *pruned) {
-      return new RefusedStream(grpc::Status(
+      return EndedWatch(grpc::Status(
           grpc::StatusCode::OUT_OF_RANGE,
           "resume_token: the events after it are past the retention and were "
           "deleted; reload the cases and watch without a token"));
     }
     if (*token_seq > *latest) {
-      return new RefusedStream(ToGrpcStatus(InvalidField(
+      return EndedWatch(ToGrpcStatus(InvalidField(
           "resume_token", "is ahead of this server's case events")));
     }
     after_seq = *token_seq;
@@ -232,7 +235,7 @@ grpc::ServerWriteReactor<v1::WatchCasesResponse>* CaseWatchHub::Watch(
     std::lock_guard<std::mutex> lock(mu_);
     if (static_cast<int>(streams_.size()) >= options_.max_streams) {
       delete stream;
-      return new RefusedStream(grpc::Status(
+      return EndedWatch(grpc::Status(
           grpc::StatusCode::RESOURCE_EXHAUSTED,
           absl::StrCat("too many WatchCases streams are open (at most ",
                        options_.max_streams, ")")));

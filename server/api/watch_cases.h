@@ -37,6 +37,10 @@ struct WatchOptions {
 std::string EncodeResumeToken(int64_t seq);
 std::optional<int64_t> DecodeResumeToken(const std::string& token);
 
+// A WatchCases stream that ends at once with `status` (refused calls).
+grpc::ServerWriteReactor<v1::WatchCasesResponse>* EndedWatch(
+    grpc::Status status);
+
 class CaseWatchHub {
  public:
   // `store` is borrowed and must outlive the hub.

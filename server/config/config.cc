@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/config/auth_config.h"
 #include "server/util/log.h"
 #include "yaml-cpp/yaml.h"
 
@@ -427,6 +428,12 @@ absl::Status LoadConfigFileCollecting(const std::string& path, Config* config,
     else if (key == "metrics") ReadMetrics(value, &config->metrics, problems);
     else if (key == "watch") ReadWatch(value, &config->watch, problems);
     else if (key == "log_requests") ReadScalar(value, key, &config->log_requests, problems);
+    else if (key == "tls" || key == "auth") {
+      std::vector<std::string> found;
+      if (key == "tls") ReadTlsConfig(value, &config->tls, found);
+      else ReadAuthConfig(value, &config->auth, found);
+      for (auto& p : found) problems.Add(std::move(p));
+    }
     else problems.Add(absl::StrCat("unknown key '", key, "'"));
   }
   problems_out->insert(problems_out->end(), problems.list().begin(), problems.list().end());
@@ -448,6 +455,7 @@ absl::Status ApplyEnvironment(Config& config) {
   }
   if (const char* v = env("CASEBRIDGE_LOG_LEVEL")) config.log_level = v;
   if (const char* v = env("CASEBRIDGE_METRICS_LISTEN")) config.metrics.listen = v;
+  ApplySecurityEnvironment(config);
   return absl::OkStatus();
 }
 
@@ -525,6 +533,7 @@ std::vector<std::string> ValidationProblems(const Config& config) {
     problems.push_back("watch.poll_interval_ms must be at least 10");
   }
   if (config.watch.max_streams < 1) problems.push_back("watch.max_streams must be positive");
+  ValidateSecurity(config, problems);
   return problems;
 }
 

@@ -76,6 +76,59 @@ struct HttpConfig {
   std::vector<HttpHostSettings> host_settings;
 };
 
+// `tls:` section: transport security of the gRPC port (server/auth/tls.h).
+struct TlsConfig {
+  // "tls" (default; needs cert_file and key_file), "mtls" (also needs
+  // client_ca_file; every client must present a certificate it signed) or
+  // "plaintext" (explicit opt-out, meant for loopback development).
+  std::string mode = "tls";
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+};
+
+// `auth:` section: who may call and what they may do (server/auth/).
+struct ApiKeyConfig {
+  std::string id;          // shown in logs and the audit log
+  std::string sha256;      // hex SHA-256 of the key; the key itself never
+  Principal principal;     // acts as this user
+  std::vector<std::string> roles;
+};
+
+struct JwtConfig {
+  // PEM public keys (RSA for RS256, EC P-256 for ES256); JWT auth is on
+  // when at least one is given.
+  std::vector<std::string> public_key_files;
+  std::string issuer;                  // required "iss"
+  std::vector<std::string> audiences;  // "aud" must contain one of them
+  std::string username_claim = "sub";
+  std::string full_name_claim = "name";
+  std::string email_claim = "email";
+  std::string profile_uid_claim;        // empty = none
+  std::string roles_claim = "roles";    // list of role strings
+  int64_t leeway_seconds = 60;          // clock skew allowed on exp/nbf
+};
+
+struct AnonymousConfig {
+  // Off by default. When on, calls without credentials act as `principal`
+  // (default_principal unless principal_set) with `roles`.
+  bool enabled = false;
+  bool principal_set = false;
+  Principal principal;
+  std::vector<std::string> roles;
+};
+
+struct AuthConfig {
+  AnonymousConfig anonymous;
+  std::vector<ApiKeyConfig> api_keys;
+  JwtConfig jwt;
+  // JSON-lines audit log file; empty = no audit log.
+  std::string audit_log_path;
+  // Per-principal token bucket; 0 = no limit.
+  double rate_limit_per_second = 0;
+  int64_t rate_limit_burst = 0;  // 0 = max(1, rate_limit_per_second)
+};
+
 // `jobs:` section: the durable push queue (server/jobs/).
 struct JobsConfig {
   int workers = 4;               // concurrent pushes of this process
@@ -144,6 +197,8 @@ struct Config {
 
   ConnectorsConfig connectors;
   HttpConfig http;
+  TlsConfig tls;
+  AuthConfig auth;
   JobsConfig jobs;
 
   MetricsConfig metrics;
@@ -165,7 +220,9 @@ absl::Status LoadConfigFileCollecting(const std::string& path, Config* config,
 
 // Applies CASEBRIDGE_LISTEN, CASEBRIDGE_DATA_DIR, CASEBRIDGE_STORE,
 // CASEBRIDGE_SQLITE_PATH, CASEBRIDGE_POSTGRES_DSN, CASEBRIDGE_PLUGIN_DIRS
-// (colon-separated) and CASEBRIDGE_LOG_LEVEL when set.
+// (colon-separated), CASEBRIDGE_LOG_LEVEL, CASEBRIDGE_TLS_MODE and
+// CASEBRIDGE_AUTH_ANONYMOUS_ROLES (comma-separated; turns anonymous access on
+// with these roles) when set.
 absl::Status ApplyEnvironment(Config& config);
 
 // Resolves the secrets keys: CASEBRIDGE_ENCRYPTION_KEY, else the first line

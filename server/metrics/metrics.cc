@@ -47,6 +47,17 @@ constexpr std::array<const char*, 17> kGrpcCodeNames = {
     "UNAUTHENTICATED",
 };
 
+}  // namespace
+
+const char* GrpcCodeName(int code) {
+  if (code < 0 || code >= static_cast<int>(kGrpcCodeNames.size())) {
+    return "UNKNOWN";
+  }
+  return kGrpcCodeNames[code];
+}
+
+namespace {
+
 // RPC and store latencies: 100 µs .. 10 s.
 Histogram::BucketBoundaries FastBuckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,

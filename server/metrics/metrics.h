@@ -23,6 +23,10 @@ class Histogram;
 
 namespace casebridge::metrics {
 
+// gRPC's name of status code `code` ("OK", "NOT_FOUND", ...); "UNKNOWN"
+// outside 0..16. The label value every series below uses for a code.
+const char* GrpcCodeName(int code);
+
 // The registry every series below lives in.
 std::shared_ptr<prometheus::Registry> DefaultRegistry();
 

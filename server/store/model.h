@@ -212,6 +212,18 @@ struct CachedToken {
   absl::Time expires_at;
 };
 
+// An API key created through ApiKeyService. Only the key's hash is stored.
+struct ApiKey {
+  std::string id;
+  std::string name;
+  std::string key_hash;  // hex SHA-256 of the key
+  User user;             // the principal the key acts as
+  std::vector<std::string> roles;
+  absl::Time created_at;
+  std::string created_by;  // username of the creator
+  std::optional<absl::Time> revoked_at;
+};
+
 // --- Push jobs (server/jobs/ runs them; server/cases/ builds and applies
 // them).
 

@@ -186,6 +186,15 @@ class Transaction {
   virtual absl::Status PutCachedToken(const CachedToken& token) = 0;  // insert or replace
   virtual absl::Status DeleteCachedTokens(std::string_view connector_id) = 0;
 
+  // --- API keys (hashes only).
+  virtual absl::StatusOr<std::optional<ApiKey>> GetApiKey(std::string_view id) = 0;
+  // Every key, revoked ones included, by created_at then id.
+  virtual absl::StatusOr<std::vector<ApiKey>> ListApiKeys() = 0;
+  // AlreadyExists when the id is taken.
+  virtual absl::Status InsertApiKey(const ApiKey& key) = 0;
+  // Sets revoked_at (kept when already revoked). NotFound for an unknown id.
+  virtual absl::Status RevokeApiKey(std::string_view id, absl::Time revoked_at) = 0;
+
   // --- Push jobs. Jobs and records go away with their case.
   virtual absl::Status InsertPushJob(const PushJob& job) = 0;  // AlreadyExists
   virtual absl::StatusOr<PushJob> GetPushJob(std::string_view id) = 0;

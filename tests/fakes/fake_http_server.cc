@@ -133,7 +133,7 @@ TestCertificate MakeCertificate(const std::string& common_name, bool is_ca,
   } else {
     AddExtension(cert, &ctx, NID_basic_constraints, "critical,CA:FALSE");
     AddExtension(cert, &ctx, NID_key_usage, "critical,digitalSignature");
-    AddExtension(cert, &ctx, NID_ext_key_usage, "serverAuth");
+    AddExtension(cert, &ctx, NID_ext_key_usage, "serverAuth,clientAuth");
     if (!san.empty()) AddExtension(cert, &ctx, NID_subject_alt_name, san);
   }
   AddExtension(cert, &ctx, NID_subject_key_identifier, "hash");

@@ -97,7 +97,8 @@ class TestCertificateAuthority {
   TestCertificateAuthority& operator=(const TestCertificateAuthority&) = delete;
 
   const std::string& ca_pem() const { return ca_.cert_pem; }
-  // A server certificate with these subjectAltNames.
+  // A certificate with these subjectAltNames, usable by a server or a client
+  // (mTLS).
   TestCertificate Issue(const std::vector<std::string>& dns_names,
                         const std::vector<std::string>& ip_addresses) const;
 

@@ -310,7 +310,7 @@ TEST_F(OpsTest, CheckConfigListsEveryProblem) {
        }) {
     EXPECT_THAT(err, HasSubstr(expected));
   }
-  EXPECT_THAT(err, HasSubstr("has 12 problems"));
+  EXPECT_THAT(err, HasSubstr("has 13 problems"));
   EXPECT_EQ(out, "");
 
   const std::string key_path = dir_ + "/key";
@@ -324,7 +324,8 @@ TEST_F(OpsTest, CheckConfigListsEveryProblem) {
 
   const std::string good = dir_ + "/good.yaml";
   std::ofstream(good) << "listen: 127.0.0.1:0\nplugin_dirs: [\"" << dir_
-                      << "\"]\nmetrics: {listen: \"127.0.0.1:9464\"}\n";
+                      << "\"]\nmetrics: {listen: \"127.0.0.1:9464\"}\n"
+                      << "tls: {mode: plaintext}\n";
   EXPECT_EQ(RunBinary({"--check-config", good}, &out, &err, dir_), 0) << err;
   EXPECT_THAT(out, HasSubstr("config OK"));
 

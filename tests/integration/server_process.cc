@@ -155,17 +155,33 @@ absl::Status ServerProcess::Spawn() {
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
 
+  std::vector<std::pair<std::string, std::string>> env = options_.env;
+  if (options_.open_access) {
+    auto set_default = [&env](const std::string& key, const std::string& value) {
+      for (const auto& [k, v] : env) {
+        if (k == key) return;
+      }
+      env.emplace_back(key, value);
+    };
+    set_default("CASEBRIDGE_TLS_MODE", "plaintext");
+    set_default("CASEBRIDGE_AUTH_ANONYMOUS_ROLES", "superuser");
+  }
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     std::string entry = *e;
     bool overridden = false;
-    for (const auto& [key, value] : options_.env) {
+    for (const auto& [key, value] : env) {
       if (entry.rfind(key + "=", 0) == 0) overridden = true;
+    }
+    // A developer's own security settings must not leak into tests.
+    if (!options_.open_access &&
+        (entry.rfind("CASEBRIDGE_TLS_MODE=", 0) == 0 ||
+         entry.rfind("CASEBRIDGE_AUTH_ANONYMOUS_ROLES=", 0) == 0)) {
+      overridden = true;
     }
     if (!overridden) env_strings.push_back(entry);
   }
-  for (const auto& [key, value] : options_.env)
-    env_strings.push_back(key + "=" + value);
+  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
 
   // Everything the child needs is prepared before fork: only async-signal-safe
   // calls happen between fork and exec.
@@ -356,8 +372,15 @@ std::shared_ptr<grpc::Channel> ServerProcess::channel() {
     // an earlier run on another port.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+    if (!options_.tls_target_name.empty()) {
+      args.SetSslTargetNameOverride(options_.tls_target_name);
+    }
     channel_ = grpc::CreateCustomChannel(
-        address_, grpc::InsecureChannelCredentials(), args);
+        address_,
+        options_.channel_credentials != nullptr
+            ? options_.channel_credentials
+            : grpc::InsecureChannelCredentials(),
+        args);
   }
   return channel_;
 }

@@ -50,6 +50,15 @@ struct ServerOptions {
   std::chrono::milliseconds start_timeout{30000};
   // The binary; ServerProcess::DefaultBinary() when empty.
   std::string binary;
+  // Plaintext gRPC and anonymous access with every role (through
+  // CASEBRIDGE_TLS_MODE and CASEBRIDGE_AUTH_ANONYMOUS_ROLES, unless `env`
+  // sets them), so tests that are not about security need no credentials.
+  // Security tests turn it off and configure tls/auth themselves.
+  bool open_access = true;
+  // Channel credentials for channel(); insecure when null.
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials;
+  // Name the server certificate is checked against (TLS), when set.
+  std::string tls_target_name;
 };
 
 class ServerProcess {

@@ -40,6 +40,7 @@ class ConfigTest : public ::testing::Test {
 
 TEST_F(ConfigTest, ParsesConnectorsAndHttpSections) {
   auto config = LoadConfigFile(Write("c.yaml", R"(
+tls: {mode: plaintext}
 connectors:
   enabled_connector_types: [".jira"]
   execute_timeout_ms: 5000
@@ -113,6 +114,7 @@ TEST_F(ConfigTest, ValidateChecksVerificationModes) {
 
 TEST_F(ConfigTest, PostgresSectionAndDsnFromEnvironment) {
   auto config = LoadConfigFile(Write("c.yaml", R"(
+tls: {mode: plaintext}
 store: postgres
 postgres:
   dsn: "host=db dbname=casebridge"
@@ -177,6 +179,50 @@ TEST_F(ConfigTest, EncryptionKeysFromFilesAndEnvironment) {
               HasSubstr("connectors.encryption_key_file"));
 }
 
+TEST_F(ConfigTest, ParsesTlsAndAuthSections) {
+  auto config = LoadConfigFile(Write("s.yaml", R"(
+tls: {mode: mtls, cert_file: /c.crt, key_file: /c.key, client_ca_file: /ca.crt}
+auth:
+  anonymous: {roles: ["cases:read"], principal: {username: anon}}
+  api_keys:
+    - id: ci
+      sha256: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad
+      principal: {username: ci-bot}
+      roles: ["cases:all:securitySolution"]
+  jwt: {public_key_files: [/idp.pem], issuer: idp, audiences: [cb], roles_claim: groups}
+  audit_log: /var/log/audit.jsonl
+  rate_limit: {per_second: 5, burst: 10}
+)"));
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->tls.mode, "mtls");
+  EXPECT_EQ(config->tls.client_ca_file, "/ca.crt");
+  EXPECT_TRUE(config->auth.anonymous.enabled);
+  EXPECT_EQ(config->auth.anonymous.principal.username, "anon");
+  ASSERT_EQ(config->auth.api_keys.size(), 1u);
+  EXPECT_EQ(config->auth.api_keys[0].principal.username, "ci-bot");
+  EXPECT_EQ(config->auth.jwt.roles_claim, "groups");
+  EXPECT_EQ(config->auth.audit_log_path, "/var/log/audit.jsonl");
+  EXPECT_EQ(config->auth.rate_limit_burst, 10);
+  EXPECT_TRUE(Validate(*config).ok()) << Validate(*config);
+}
+
+TEST_F(ConfigTest, SecurityProblemsAreReported) {
+  // A key in the file instead of its hash, and no TLS material.
+  auto config = LoadConfigFile(Write("k.yaml", R"(
+auth:
+  api_keys:
+    - {id: x, key: hunter2, principal: {username: u}}
+)"));
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("sha256"), absl::string_view::npos);
+  EXPECT_EQ(config.status().message().find("hunter2"), absl::string_view::npos);
+  Config plain;
+  absl::Status s = Validate(plain);
+  EXPECT_NE(s.message().find("tls.cert_file"), absl::string_view::npos) << s;
+  plain.tls.mode = "plaintext";
+  EXPECT_TRUE(Validate(plain).ok());
+}
+
 }  // namespace
 }  // namespace casebridge::config
 
@@ -190,7 +236,8 @@ TEST(JobsConfigTest, ParsesTheJobsSectionAndValidatesIt) {
       (std::filesystem::temp_directory_path() / "cb-jobs-XXXXXX").string();
   const std::string dir = mkdtemp(templ.data());
   const std::string path = dir + "/c.yaml";
-  std::ofstream(path) << "jobs:\n  workers: 8\n  max_attempts: 3\n"
+  std::ofstream(path) << "tls: {mode: plaintext}\n"
+                         "jobs:\n  workers: 8\n  max_attempts: 3\n"
                          "  backoff_base_ms: 50\n  backoff_cap_ms: 400\n"
                          "  lease_ms: 1000\n  attempt_timeout_ms: 2000\n"
                          "  poll_ms: 100\n  push_wait_ms: 5000\n";

@@ -257,6 +257,18 @@ class FakeTransaction : public Transaction {
   absl::Status DeleteCachedTokens(std::string_view) override {
     return Unsupported("tokens");
   }
+  absl::StatusOr<std::optional<ApiKey>> GetApiKey(std::string_view) override {
+    return Unsupported("api keys");
+  }
+  absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override {
+    return Unsupported("api keys");
+  }
+  absl::Status InsertApiKey(const ApiKey&) override {
+    return Unsupported("api keys");
+  }
+  absl::Status RevokeApiKey(std::string_view, absl::Time) override {
+    return Unsupported("api keys");
+  }
   absl::Status InsertCaseEvent(CaseEvent& event) override {
     event.seq = ++state_.last_event_seq;
     state_.case_events.push_back(event);

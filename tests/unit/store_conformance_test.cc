@@ -1446,6 +1446,56 @@ STORE_TEST(ConnectorsAndReferences) {
   EXPECT_EQ(all[0].sealed_secrets, "new");
 }
 
+STORE_TEST(ApiKeys) {
+  ApiKey a;
+  a.id = "k1";
+  a.name = "CI";
+  a.key_hash = std::string(64, 'a');
+  a.user = User{"ci-bot", "CI bot", "ci@example.test", "uid-1"};
+  a.roles = {"cases:read", "connectors:all"};
+  a.created_at = At(10);
+  a.created_by = "admin";
+  ApiKey b = a;
+  b.id = "k0";
+  b.name = "Other";
+  b.roles = {};
+  b.created_at = At(20);
+  Write([&](Transaction& tx) {
+    CB_ASSERT_OK(tx.InsertApiKey(a));
+    CB_ASSERT_OK(tx.InsertApiKey(b));
+    EXPECT_TRUE(absl::IsAlreadyExists(tx.InsertApiKey(a)));
+  });
+  {
+    CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+    CB_ASSERT_OK_AND_ASSIGN(std::optional<ApiKey> got, tx->GetApiKey("k1"));
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->name, "CI");
+    EXPECT_EQ(got->key_hash, a.key_hash);
+    EXPECT_EQ(got->user, a.user);
+    EXPECT_EQ(got->roles, a.roles);
+    EXPECT_EQ(got->created_at, At(10));
+    EXPECT_EQ(got->created_by, "admin");
+    EXPECT_FALSE(got->revoked_at.has_value());
+    CB_ASSERT_OK_AND_ASSIGN(got, tx->GetApiKey("missing"));
+    EXPECT_FALSE(got.has_value());
+    CB_ASSERT_OK_AND_ASSIGN(auto all, tx->ListApiKeys());
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].id, "k1");  // created first
+    EXPECT_EQ(all[1].id, "k0");
+    EXPECT_TRUE(all[1].roles.empty());
+  }
+  Write([&](Transaction& tx) {
+    CB_ASSERT_OK(tx.RevokeApiKey("k1", At(30)));
+    CB_ASSERT_OK(tx.RevokeApiKey("k1", At(40)));  // first revocation kept
+    EXPECT_TRUE(absl::IsNotFound(tx.RevokeApiKey("missing", At(30))));
+  });
+  CB_ASSERT_OK_AND_ASSIGN(auto tx, store_->BeginRead());
+  CB_ASSERT_OK_AND_ASSIGN(std::optional<ApiKey> got, tx->GetApiKey("k1"));
+  ASSERT_TRUE(got.has_value());
+  ASSERT_TRUE(got->revoked_at.has_value());
+  EXPECT_EQ(*got->revoked_at, At(30));
+}
+
 STORE_TEST(TokenCache) {
   CachedToken t{"conn-1", "oauth", std::string("tok\0en", 6), At(100)};
   Write([&](Transaction& tx) {

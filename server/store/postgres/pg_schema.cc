@@ -137,6 +137,19 @@ CREATE TABLE case_events_pruned (
 );
 INSERT INTO case_events_pruned(id, through_seq) VALUES (1, 0);
 )sql"},
+    {4, "api keys", R"sql(
+-- Keys created through ApiKeyService: the key's SHA-256 only, never the key.
+CREATE TABLE api_keys (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  key_hash text NOT NULL,
+  user_json text NOT NULL,
+  roles_json text NOT NULL,
+  created_at bigint NOT NULL,
+  created_by text NOT NULL,
+  revoked_at bigint
+);
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

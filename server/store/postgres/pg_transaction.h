@@ -138,6 +138,12 @@ class PgTransaction : public Transaction {
       std::string_view case_id) override;
   absl::Status PutPushRecord(const PushRecord& record) override;
 
+  // API keys (pg_api_keys.cc).
+  absl::StatusOr<std::optional<ApiKey>> GetApiKey(std::string_view id) override;
+  absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override;
+  absl::Status InsertApiKey(const ApiKey& key) override;
+  absl::Status RevokeApiKey(std::string_view id, absl::Time revoked_at) override;
+
   // Case events (pg_events.cc).
   absl::Status InsertCaseEvent(CaseEvent& event) override;
   absl::StatusOr<std::vector<CaseEvent>> ListCaseEvents(int64_t after_seq,

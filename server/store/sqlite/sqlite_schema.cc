@@ -305,6 +305,19 @@ CREATE TABLE case_events_pruned (
 );
 INSERT INTO case_events_pruned(id, through_seq) VALUES (1, 0);
 )sql"},
+    {8, "api keys", R"sql(
+-- Keys created through ApiKeyService: the key's SHA-256 only, never the key.
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  key_hash TEXT NOT NULL,
+  user_json TEXT NOT NULL,
+  roles_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL,
+  revoked_at INTEGER
+);
+)sql"},
 };
 
 const size_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

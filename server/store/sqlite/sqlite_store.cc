@@ -586,6 +586,10 @@ class SqliteTransaction : public Transaction {
   absl::Status PutCachedToken(const CachedToken& token) override;
   absl::Status DeleteCachedTokens(std::string_view connector_id) override;
 
+  absl::StatusOr<std::optional<ApiKey>> GetApiKey(std::string_view id) override;
+  absl::StatusOr<std::vector<ApiKey>> ListApiKeys() override;
+  absl::Status InsertApiKey(const ApiKey& key) override;
+  absl::Status RevokeApiKey(std::string_view id, absl::Time revoked_at) override;
   absl::Status InsertPushJob(const PushJob& job) override;
   absl::StatusOr<PushJob> GetPushJob(std::string_view id) override;
   absl::Status UpdatePushJob(const PushJob& job,
@@ -1895,6 +1899,91 @@ absl::Status SqliteTransaction::DeleteCachedTokens(
       Stmt s, Prepare("DELETE FROM cached_tokens WHERE connector_id = ?",
                       "delete cached tokens"));
   return s.BindText(connector_id).Run();
+}
+
+// --- API keys.
+
+namespace {
+constexpr char kApiKeyColumns[] =
+    "id, name, key_hash, user_json, roles_json, created_at, created_by, "
+    "revoked_at";
+
+absl::StatusOr<ApiKey> ReadApiKey(const Stmt& s) {
+  ApiKey k;
+  k.id = s.Text(0);
+  k.name = s.Text(1);
+  k.key_hash = s.Text(2);
+  SQ_ASSIGN_OR_RETURN(Json user, ParseJson(s.Text(3), "api key user"));
+  k.user = sqlite::UserFromJson(user);
+  SQ_ASSIGN_OR_RETURN(Json roles, ParseJson(s.Text(4), "api key roles"));
+  if (roles.is_array()) {
+    for (const auto& r : roles) {
+      if (r.is_string()) k.roles.push_back(r.get<std::string>());
+    }
+  }
+  k.created_at = s.Time(5);
+  k.created_by = s.Text(6);
+  if (!s.IsNull(7)) k.revoked_at = s.Time(7);
+  return k;
+}
+}  // namespace
+
+absl::StatusOr<std::optional<ApiKey>> SqliteTransaction::GetApiKey(
+    std::string_view id) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(absl::StrCat("SELECT ", kApiKeyColumns,
+                                   " FROM api_keys WHERE id = ?"),
+                      "get api key"));
+  s.BindText(id);
+  SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+  if (!row) return std::optional<ApiKey>();
+  SQ_ASSIGN_OR_RETURN(ApiKey k, ReadApiKey(s));
+  return std::optional<ApiKey>(std::move(k));
+}
+
+absl::StatusOr<std::vector<ApiKey>> SqliteTransaction::ListApiKeys() {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(absl::StrCat("SELECT ", kApiKeyColumns,
+                                   " FROM api_keys ORDER BY created_at, id"),
+                      "list api keys"));
+  std::vector<ApiKey> out;
+  while (true) {
+    SQ_ASSIGN_OR_RETURN(bool row, s.Next());
+    if (!row) break;
+    SQ_ASSIGN_OR_RETURN(ApiKey k, ReadApiKey(s));
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+absl::Status SqliteTransaction::InsertApiKey(const ApiKey& key) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare(absl::StrCat("INSERT INTO api_keys(", kApiKeyColumns,
+                                   ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)"),
+                      "insert api key"));
+  s.BindText(key.id)
+      .BindText(key.name)
+      .BindText(key.key_hash)
+      .BindText(DumpJson(sqlite::UserToJson(key.user)))
+      .BindText(DumpJson(Json(key.roles)))
+      .BindTime(key.created_at)
+      .BindText(key.created_by)
+      .BindOptTime(key.revoked_at);
+  return s.Run();
+}
+
+absl::Status SqliteTransaction::RevokeApiKey(std::string_view id,
+                                             absl::Time revoked_at) {
+  SQ_ASSIGN_OR_RETURN(
+      Stmt s, Prepare("UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?) "
+                      "WHERE id = ?",
+                      "revoke api key"));
+  SQ_RETURN_IF_ERROR(s.BindTime(revoked_at).BindText(id).Run());
+  if (conn_->Changes() == 0) {
+    return absl::NotFoundError(
+        absl::StrCat("api key ", std::string(id), " not found"));
+  }
+  return absl::OkStatus();
 }
 
 // --- Push jobs and records.

@@ -1,0 +1,174 @@
+#include "server/api/authz.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "server/auth/api_key.h"
+#include "server/util/log.h"
+
+namespace casebridge::api {
+namespace {
+
+std::string Header(grpc::ServerContextBase* ctx) {
+  const auto& metadata = ctx->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+class RpcAuthorizer::Interceptor final
+    : public grpc::experimental::Interceptor {
+ public:
+  Interceptor(RpcAuthorizer* owner, grpc::experimental::ServerRpcInfo* info)
+      : owner_(owner), info_(info) {}
+  ~Interceptor() override {
+    CallRecord ignored;
+    owner_->Take(info_->server_context(), &ignored);
+  }
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      OnSendStatus(methods);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  void OnSendStatus(grpc::experimental::InterceptorBatchMethods* methods) {
+    CallRecord record;
+    const bool checked = owner_->Take(info_->server_context(), &record);
+    const grpc::Status status = methods->GetSendStatus();
+    const char* method = info_->method();
+    if (!checked && status.ok() && method != nullptr &&
+        absl::StartsWith(method, "/casebridge.v1.")) {
+      log::Error("authz", "RPC ", method,
+                 " answered without an authorization check; refused");
+      methods->ModifySendStatus(grpc::Status(
+          grpc::StatusCode::INTERNAL,
+          "this RPC has no authorization check yet and is refused"));
+      return;
+    }
+    if (checked && record.mutation) {
+      owner_->guard_->AuditOutcome(
+          record.principal, record.action, record.owner,
+          absl::Status(static_cast<absl::StatusCode>(status.error_code()), ""),
+          record.peer);
+    }
+  }
+
+  RpcAuthorizer* owner_;
+  grpc::experimental::ServerRpcInfo* info_;
+};
+
+class RpcAuthorizer::Factory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit Factory(RpcAuthorizer* owner) : owner_(owner) {}
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new Interceptor(owner_, info);
+  }
+
+ private:
+  RpcAuthorizer* owner_;
+};
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+RpcAuthorizer::NewInterceptorFactory() {
+  return std::make_unique<Factory>(this);
+}
+
+absl::StatusOr<auth::Principal> RpcAuthorizer::Authenticate(
+    grpc::ServerContextBase* ctx, const auth::Action& action) {
+  std::string header = Header(ctx);
+  auto principal = guard_->Authenticate(header, action, ctx->peer());
+  auth::Wipe(header);
+  return principal;
+}
+
+absl::StatusOr<auth::Principal> RpcAuthorizer::Check(
+    grpc::ServerContextBase* ctx, const auth::Action& action,
+    const OwnerResolver& resolve) {
+  auto principal = Authenticate(ctx, action);
+  if (!principal.ok()) return principal.status();
+  std::vector<std::string> owners;
+  if (resolve) {
+    auto resolved = resolve();
+    if (!resolved.ok()) return resolved.status();
+    owners = *std::move(resolved);
+  }
+  if (owners.empty()) owners.emplace_back();
+  for (const std::string& owner : owners) {
+    if (absl::Status s =
+            guard_->Authorize(*principal, action, owner, ctx->peer());
+        !s.ok()) {
+      return s;
+    }
+  }
+  Record(ctx, *principal, action, absl::StrJoin(owners, ","));
+  return principal;
+}
+
+absl::StatusOr<auth::Principal> RpcAuthorizer::CheckOwner(
+    grpc::ServerContextBase* ctx, const auth::Action& action,
+    const std::string& owner) {
+  return Check(ctx, action,
+               [&owner]() -> absl::StatusOr<std::vector<std::string>> {
+                 return std::vector<std::string>{owner};
+               });
+}
+
+absl::StatusOr<auth::Principal> RpcAuthorizer::CheckSearch(
+    grpc::ServerContextBase* ctx, const auth::Action& action,
+    std::vector<std::string>& owners) {
+  auto principal = Authenticate(ctx, action);
+  if (!principal.ok()) return principal.status();
+  if (absl::Status s =
+          guard_->AuthorizeSearch(*principal, action, owners, ctx->peer());
+      !s.ok()) {
+    return s;
+  }
+  Record(ctx, *principal, action, absl::StrJoin(owners, ","));
+  return principal;
+}
+
+void RpcAuthorizer::Record(grpc::ServerContextBase* ctx,
+                           const auth::Principal& principal,
+                           const auth::Action& action,
+                           const std::string& owner) {
+  CallRecord record;
+  record.mutation = action.mutation;
+  record.principal_id = principal.user.username;
+  if (action.mutation) {
+    record.principal = principal;
+    record.action = action;
+    record.owner = owner;
+    record.peer = ctx->peer();
+  }
+  absl::MutexLock lock(&mu_);
+  calls_[ctx] = std::move(record);
+}
+
+std::string RpcAuthorizer::PrincipalIdOf(
+    const grpc::ServerContextBase& ctx) {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(const_cast<grpc::ServerContextBase*>(&ctx));
+  return it == calls_.end() ? std::string() : it->second.principal_id;
+}
+
+bool RpcAuthorizer::Take(grpc::ServerContextBase* ctx, CallRecord* out) {
+  absl::MutexLock lock(&mu_);
+  auto it = calls_.find(ctx);
+  if (it == calls_.end()) return false;
+  *out = std::move(it->second);
+  calls_.erase(it);
+  return true;
+}
+
+}  // namespace casebridge::api
