@@ -16,7 +16,10 @@
 #include "google/protobuf/text_format.h"
 #include "grpcpp/server_context.h"
 #include "server/api/case_convert.h"
+#include "server/api/authz.h"
 #include "server/api/case_service.h"
+#include "server/auth/authenticator.h"
+#include "server/auth/guard.h"
 #include "server/api/grpc_status.h"
 #include "server/cases/case_manager.h"
 #include "server/cases/validation.h"
@@ -92,6 +95,23 @@ Seeded Seed(cases::CaseManager& manager, api::CaseServiceImpl& service,
   return s;
 }
 
+// A guard letting every call through as an anonymous superuser: the target
+// fuzzes validation, not authorization (rpc_role_table_test covers that).
+std::unique_ptr<auth::Guard> AllowEverythingGuard() {
+  config::AuthConfig auth;
+  auth.anonymous.enabled = true;
+  auth.anonymous.roles = {"superuser"};
+  config::Principal fuzz_user;
+  fuzz_user.username = "fuzz";
+  auto authenticator =
+      auth::Authenticator::Create(auth, fuzz_user, /*lookup=*/nullptr);
+  if (!authenticator.ok()) Fail(authenticator.status().ToString());
+  return std::make_unique<auth::Guard>(*std::move(authenticator),
+                                       /*audit=*/nullptr,
+                                       /*rate_per_second=*/0,
+                                       /*rate_burst=*/0);
+}
+
 template <typename Response>
 void CheckCall(const grpc::Status& status, const Response& response) {
   CheckStatus(status);
@@ -101,8 +121,9 @@ void CheckCall(const grpc::Status& status, const Response& response) {
 void Run(FuzzCaseRequest& in) {
   store::testing::FakeStore store;
   cases::CaseManager manager(&store);
-  api::CaseServiceImpl service(
-      &manager, store::User{"fuzz", "Fuzz", "fuzz@example.com", "u_fuzz"});
+  static auth::Guard* const guard = AllowEverythingGuard().release();
+  api::RpcAuthorizer authz(guard);
+  api::CaseServiceImpl service(&manager, &authz);
   grpc::ServerContext ctx;
   const Seeded seeded = Seed(manager, service, ctx);
 
