@@ -58,6 +58,45 @@ bool IsWrapperError(const std::string& description) {
          absl::StartsWith(description, "Failed to validate against child");
 }
 
+// Keywords whose values are data, not subschemas: not searched.
+bool IsDataKeyword(const std::string& key) {
+  return key == "enum" || key == "const" || key == "default" ||
+         key == "examples";
+}
+
+// Rejects what valijson accepts but cannot evaluate safely: a multipleOf
+// that is not greater than 0 (the spec requires > 0; valijson divides by
+// it, and an integer 0 is a division by zero). `depth` bounds the walk.
+absl::Status CheckKeywords(const nlohmann::json& node, const std::string& path,
+                           int depth) {
+  constexpr int kMaxSchemaDepth = 200;
+  if (depth > kMaxSchemaDepth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "JSON Schema nested deeper than ", kMaxSchemaDepth, " levels"));
+  }
+  if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      absl::Status s =
+          CheckKeywords(node[i], absl::StrCat(path, "/", i), depth + 1);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  if (!node.is_object()) return absl::OkStatus();
+  for (const auto& [key, value] : node.items()) {
+    if (key == "multipleOf" && value.is_number() &&
+        !(value.get<double>() > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema keyword ", path, "/multipleOf must be greater than 0"));
+    }
+    if (IsDataKeyword(key)) continue;
+    absl::Status s = CheckKeywords(value, absl::StrCat(path, "/", key),
+                                   depth + 1);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 JsonSchema::~JsonSchema() = default;
@@ -69,6 +108,7 @@ absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
   if (!schema.is_object()) {
     return absl::InvalidArgumentError("a JSON Schema must be an object");
   }
+  if (absl::Status s = CheckKeywords(schema, "#", 0); !s.ok()) return s;
   try {
     auto compiled = std::make_unique<valijson::Schema>();
     valijson::SchemaParser parser;

@@ -89,6 +89,29 @@ TEST(JsonSchemaTest, DescriptionsDoNotEchoTheValue) {
               ::testing::Not(::testing::HasSubstr("hunter2")));
 }
 
+// The fuzzer found it: valijson divides by an integer multipleOf, so a
+// plugin schema with multipleOf 0 crashed the server on the first value.
+TEST(JsonSchemaTest, MultipleOfMustBeGreaterThanZero) {
+  for (const char* text :
+       {R"({"type": "integer", "multipleOf": 0})",
+        R"({"properties": {"n": {"anyOf": [{"multipleOf": -2}]}}})",
+        R"({"properties": {"n": {"multipleOf": 0.0}}})"}) {
+    auto compiled = JsonSchema::Compile(nlohmann::json::parse(text));
+    ASSERT_FALSE(compiled.ok()) << text;
+    EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(compiled.status().message().find("multipleOf"),
+              std::string::npos);
+  }
+  // A positive multipleOf works; data keywords are not schemas.
+  auto ok = JsonSchema::Compile(nlohmann::json::parse(
+      R"({"multipleOf": 3, "default": {"multipleOf": 0},
+          "properties": {"multipleOf": {"type": "number"}}})"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ValidationErrors errors;
+  (*ok)->Validate(nlohmann::json(7), "n", &errors);
+  EXPECT_FALSE(errors.empty());
+}
+
 TEST(JsonSchemaTest, EmptyOrNullSchemaAcceptsEverything) {
   EXPECT_THAT(Validate(json::object(), json{{"anything", 1}}, "config"),
               IsEmpty());
