@@ -64,10 +64,51 @@ bool IsDataKeyword(const std::string& key) {
          key == "examples";
 }
 
+// A "$ref" must be local ("#" or "#/..." naming an existing node), and a
+// chain of refs must reach a schema: valijson recurses without end on a ref
+// that resolves to itself (found by the fuzzer: a root "$ref" naming the
+// schema's own document) and plugin schemas are never fetched from afar.
+absl::Status CheckRef(const nlohmann::json& root, const nlohmann::json& ref,
+                      const std::string& path) {
+  std::set<std::string> seen;
+  const nlohmann::json* target = &ref;
+  while (true) {
+    if (!target->is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("JSON Schema ", path, "/$ref must be a string"));
+    }
+    const std::string pointer = target->get<std::string>();
+    if (pointer != "#" && !absl::StartsWith(pointer, "#/")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema ", path,
+          "/$ref must point into the same schema (\"#\" or \"#/...\")"));
+    }
+    if (!seen.insert(pointer).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema ", path, "/$ref leads to a cycle of references"));
+    }
+    const nlohmann::json* node = nullptr;
+    try {
+      const nlohmann::json::json_pointer json_pointer(pointer.substr(1));
+      if (root.contains(json_pointer)) node = &root.at(json_pointer);
+    } catch (const std::exception&) {
+      node = nullptr;
+    }
+    if (node == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema ", path, "/$ref names nothing in the schema"));
+    }
+    if (!node->is_object() || !node->contains("$ref")) return absl::OkStatus();
+    target = &(*node)["$ref"];
+  }
+}
+
 // Rejects what valijson accepts but cannot evaluate safely: a multipleOf
 // that is not greater than 0 (the spec requires > 0; valijson divides by
-// it, and an integer 0 is a division by zero). `depth` bounds the walk.
-absl::Status CheckKeywords(const nlohmann::json& node, const std::string& path,
+// it, and an integer 0 is a division by zero) and refs CheckRef refuses.
+// `depth` bounds the walk.
+absl::Status CheckKeywords(const nlohmann::json& root,
+                           const nlohmann::json& node, const std::string& path,
                            int depth) {
   constexpr int kMaxSchemaDepth = 200;
   if (depth > kMaxSchemaDepth) {
@@ -77,7 +118,7 @@ absl::Status CheckKeywords(const nlohmann::json& node, const std::string& path,
   if (node.is_array()) {
     for (size_t i = 0; i < node.size(); ++i) {
       absl::Status s =
-          CheckKeywords(node[i], absl::StrCat(path, "/", i), depth + 1);
+          CheckKeywords(root, node[i], absl::StrCat(path, "/", i), depth + 1);
       if (!s.ok()) return s;
     }
     return absl::OkStatus();
@@ -89,8 +130,12 @@ absl::Status CheckKeywords(const nlohmann::json& node, const std::string& path,
       return absl::InvalidArgumentError(absl::StrCat(
           "JSON Schema keyword ", path, "/multipleOf must be greater than 0"));
     }
+    if (key == "$ref") {
+      if (absl::Status s = CheckRef(root, value, path); !s.ok()) return s;
+      continue;
+    }
     if (IsDataKeyword(key)) continue;
-    absl::Status s = CheckKeywords(value, absl::StrCat(path, "/", key),
+    absl::Status s = CheckKeywords(root, value, absl::StrCat(path, "/", key),
                                    depth + 1);
     if (!s.ok()) return s;
   }
@@ -108,7 +153,9 @@ absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
   if (!schema.is_object()) {
     return absl::InvalidArgumentError("a JSON Schema must be an object");
   }
-  if (absl::Status s = CheckKeywords(schema, "#", 0); !s.ok()) return s;
+  if (absl::Status s = CheckKeywords(schema, schema, "#", 0); !s.ok()) {
+    return s;
+  }
   try {
     auto compiled = std::make_unique<valijson::Schema>();
     valijson::SchemaParser parser;
