@@ -10,6 +10,8 @@ repo="$(cd "${here}/.." && pwd)"
 debian_packages=(
   # build
   cmake ninja-build pkg-config g++
+  # fuzz build (tests/fuzz): clang and libclang_rt.fuzzer/asan/ubsan
+  clang-14 libclang-rt-14-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   libboost-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
   nlohmann-json3-dev libvalijson-dev libyaml-cpp-dev prometheus-cpp-dev

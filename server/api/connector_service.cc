@@ -53,6 +53,8 @@ void TypeToProto(const connectors::ConnectorTypeView& in,
       absl::StrCat(in.module->abi_major(), ".", in.module->abi_minor()));
 }
 
+}  // namespace
+
 void ResultToProto(const connectors::ExecuteResult& in,
                    v1::ConnectorExecuteResult* out) {
   out->set_status(in.ok ? v1::CONNECTOR_EXECUTE_STATUS_OK
@@ -65,6 +67,8 @@ void ResultToProto(const connectors::ExecuteResult& in,
   out->set_retry(in.retry);
   if (in.retry_at) TimeToProto(*in.retry_at, out->mutable_retry_at());
 }
+
+namespace {
 
 connectors::ExecuteOptions OptionsFor(grpc::ServerContextBase* ctx) {
   connectors::ExecuteOptions options;

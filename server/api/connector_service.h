@@ -13,6 +13,10 @@ namespace casebridge::api {
 // Fills a Connector message (never secrets).
 void ConnectorToProto(const connectors::ConnectorView& in, v1::Connector* out);
 
+// Fills the result of an execute or test (the fuzz targets check it too).
+void ResultToProto(const connectors::ExecuteResult& in,
+                   v1::ConnectorExecuteResult* out);
+
 // ExecuteConnector uses the callback API: the handler checks the caller,
 // validates and queues the plugin call on the manager's execute workers and
 // returns; the call finishes from the worker (or the deadline timer), so no

@@ -15,6 +15,7 @@
 #include "server/util/ids.h"
 #include "server/util/log.h"
 #include "server/util/status.h"
+#include "server/util/utf8.h"
 
 namespace casebridge::connectors {
 namespace {
@@ -43,7 +44,8 @@ ExecuteResult ErrorResult(std::string connector_id, std::string message,
   ExecuteResult r;
   r.ok = false;
   r.connector_id = std::move(connector_id);
-  r.message = std::move(message);
+  // Plugin text ends up in proto3 strings, which clients refuse unless UTF-8.
+  r.message = ToValidUtf8(message);
   r.retry = retry;
   return r;
 }
@@ -82,13 +84,14 @@ ExecuteResult ResultOf(std::string connector_id,
   r.message = outcome->message.empty()
                   ? absl::StrCat("connector failed with ",
                                  absl::StatusCodeToString(outcome->code))
-                  : outcome->message;
+                  : ToValidUtf8(outcome->message);
   const nlohmann::json& details = outcome->details;
   if (details.is_object() && details.contains("service_message") &&
       details["service_message"].is_string()) {
-    r.service_message = details["service_message"].get<std::string>();
+    r.service_message =
+        ToValidUtf8(details["service_message"].get<std::string>());
   } else if (details.is_string()) {
-    r.service_message = details.get<std::string>();
+    r.service_message = ToValidUtf8(details.get<std::string>());
   } else if (!details.is_null()) {
     r.service_message = details.dump();
   }

@@ -58,6 +58,90 @@ bool IsWrapperError(const std::string& description) {
          absl::StartsWith(description, "Failed to validate against child");
 }
 
+// Keywords whose values are data, not subschemas: not searched.
+bool IsDataKeyword(const std::string& key) {
+  return key == "enum" || key == "const" || key == "default" ||
+         key == "examples";
+}
+
+// A "$ref" must be local ("#" or "#/..." naming an existing node), and a
+// chain of refs must reach a schema: valijson recurses without end on a ref
+// that resolves to itself (found by the fuzzer: a root "$ref" naming the
+// schema's own document) and plugin schemas are never fetched from afar.
+absl::Status CheckRef(const nlohmann::json& root, const nlohmann::json& ref,
+                      const std::string& path) {
+  std::set<std::string> seen;
+  const nlohmann::json* target = &ref;
+  while (true) {
+    if (!target->is_string()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("JSON Schema ", path, "/$ref must be a string"));
+    }
+    const std::string pointer = target->get<std::string>();
+    if (pointer != "#" && !absl::StartsWith(pointer, "#/")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema ", path,
+          "/$ref must point into the same schema (\"#\" or \"#/...\")"));
+    }
+    if (!seen.insert(pointer).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema ", path, "/$ref leads to a cycle of references"));
+    }
+    const nlohmann::json* node = nullptr;
+    try {
+      const nlohmann::json::json_pointer json_pointer(pointer.substr(1));
+      if (root.contains(json_pointer)) node = &root.at(json_pointer);
+    } catch (const std::exception&) {
+      node = nullptr;
+    }
+    if (node == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema ", path, "/$ref names nothing in the schema"));
+    }
+    if (!node->is_object() || !node->contains("$ref")) return absl::OkStatus();
+    target = &(*node)["$ref"];
+  }
+}
+
+// Rejects what valijson accepts but cannot evaluate safely: a multipleOf
+// that is not greater than 0 (the spec requires > 0; valijson divides by
+// it, and an integer 0 is a division by zero) and refs CheckRef refuses.
+// `depth` bounds the walk.
+absl::Status CheckKeywords(const nlohmann::json& root,
+                           const nlohmann::json& node, const std::string& path,
+                           int depth) {
+  constexpr int kMaxSchemaDepth = 200;
+  if (depth > kMaxSchemaDepth) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "JSON Schema nested deeper than ", kMaxSchemaDepth, " levels"));
+  }
+  if (node.is_array()) {
+    for (size_t i = 0; i < node.size(); ++i) {
+      absl::Status s =
+          CheckKeywords(root, node[i], absl::StrCat(path, "/", i), depth + 1);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  if (!node.is_object()) return absl::OkStatus();
+  for (const auto& [key, value] : node.items()) {
+    if (key == "multipleOf" && value.is_number() &&
+        !(value.get<double>() > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "JSON Schema keyword ", path, "/multipleOf must be greater than 0"));
+    }
+    if (key == "$ref") {
+      if (absl::Status s = CheckRef(root, value, path); !s.ok()) return s;
+      continue;
+    }
+    if (IsDataKeyword(key)) continue;
+    absl::Status s = CheckKeywords(root, value, absl::StrCat(path, "/", key),
+                                   depth + 1);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 JsonSchema::~JsonSchema() = default;
@@ -68,6 +152,9 @@ absl::StatusOr<std::shared_ptr<const JsonSchema>> JsonSchema::Compile(
   if (schema.is_null() || (schema.is_object() && schema.empty())) return out;
   if (!schema.is_object()) {
     return absl::InvalidArgumentError("a JSON Schema must be an object");
+  }
+  if (absl::Status s = CheckKeywords(schema, schema, "#", 0); !s.ok()) {
+    return s;
   }
   try {
     auto compiled = std::make_unique<valijson::Schema>();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <set>
 #include <utility>
 
@@ -14,7 +15,9 @@ std::string Base64(const std::string& in) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  int val = 0, bits = -6;
+  // Only the low bits matter; unsigned so the shifts never overflow.
+  uint32_t val = 0;
+  int bits = -6;
   for (unsigned char c : in) {
     val = (val << 8) + c;
     bits += 8;

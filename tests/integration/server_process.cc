@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 #include "tests/pg/postgres_instance.h"
 
 #ifndef CASEBRIDGE_SERVER_BINARY
@@ -28,6 +30,23 @@ namespace casebridge::testing {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitizerBuild = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+
+// Lines the sanitizer runtimes start their reports with.
+constexpr const char* kSanitizerMarkers[] = {
+    "ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+    ": runtime error: ", "SUMMARY: UndefinedBehaviorSanitizer"};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -81,8 +100,23 @@ void ServerProcess::UsePostgresWhenAsked() {
 }
 
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0) Kill();
-  if (!temp_dir_.empty() && getenv("CASEBRIDGE_KEEP_TEST_DIRS") == nullptr) {
+  if (pid_ > 0) {
+    // A graceful exit lets LeakSanitizer look for leaks.
+    if (kSanitizerBuild) {
+      Stop(std::chrono::milliseconds(10000));
+    } else {
+      Kill();
+    }
+  }
+  // The temporary directory is kept for a report, to read the whole log.
+  const std::string report = SanitizerReport();
+  if (!report.empty()) {
+    ADD_FAILURE() << "casebridge-server reported a sanitizer error (stderr: "
+                  << stderr_path_ << "):\n"
+                  << report;
+  }
+  if (!temp_dir_.empty() && report.empty() &&
+      getenv("CASEBRIDGE_KEEP_TEST_DIRS") == nullptr) {
     std::error_code ec;
     std::filesystem::remove_all(temp_dir_, ec);
   }
@@ -302,6 +336,18 @@ bool ServerProcess::Running() {
 }
 
 std::string ServerProcess::ReadStderr() const { return ReadFile(stderr_path_); }
+
+std::string ServerProcess::SanitizerReport() const {
+  const std::string all = ReadStderr();
+  size_t first = std::string::npos;
+  for (const char* marker : kSanitizerMarkers) {
+    first = std::min(first, all.find(marker));
+  }
+  if (first == std::string::npos) return "";
+  const size_t line_start = all.rfind('\n', first);
+  const size_t start = line_start == std::string::npos ? 0 : line_start + 1;
+  return all.substr(start, 8000);
+}
 
 std::string ServerProcess::StderrTail(size_t max_bytes) const {
   std::string all = ReadStderr();

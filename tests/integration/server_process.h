@@ -7,7 +7,11 @@
 // methods. The channel and stubs it hands out are gRPC objects and may be used
 // from any thread while the process runs. The destructor kills a still
 // running server and removes the temporary directory (kept when the
-// environment variable CASEBRIDGE_KEEP_TEST_DIRS is set).
+// environment variable CASEBRIDGE_KEEP_TEST_DIRS is set). In sanitizer
+// builds the destructor stops the server gracefully instead (so
+// LeakSanitizer checks its exit), and in every build it fails the current
+// test when the server's stderr holds a sanitizer report (and keeps the
+// temporary directory with the full log).
 //
 // With CASEBRIDGE_TEST_STORE=postgres in the test's environment, the server
 // runs on the PostgreSQL store instead, in a database of its own on the test
@@ -96,6 +100,9 @@ class ServerProcess {
 
   // Everything the server wrote to stderr so far (all runs).
   std::string ReadStderr() const;
+  // The first AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer
+  // report in the server's stderr (all runs), or "" when there is none.
+  std::string SanitizerReport() const;
   // Peak resident set (VmHWM) in kB from /proc, or -1.
   long PeakRssKb() const;
 

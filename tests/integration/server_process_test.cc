@@ -4,9 +4,12 @@
 #include "tests/integration/server_process.h"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
+#include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 
 namespace casebridge::testing {
@@ -117,6 +120,50 @@ TEST(ServerProcessTest, EnvironmentReachesTheServer) {
   ASSERT_FALSE(s.ok())
       << "an invalid CASEBRIDGE_LOG_LEVEL must stop the server";
   EXPECT_NE(std::string(s.message()).find("log_level"), std::string::npos) << s;
+}
+
+// A stand-in "server" that prints a sanitizer report and exits: the harness
+// must see it and fail the test that ran it.
+TEST(ServerProcessTest, SanitizerReportFailsTheTest) {
+  const std::string script = ::testing::TempDir() + "/fake_sanitized_server_" +
+                             std::to_string(getpid()) + ".sh";
+  {
+    std::ofstream out(script);
+    out << "#!/bin/sh\n"
+           "echo '==1==ERROR: AddressSanitizer: heap-use-after-free on "
+           "address 0x1' >&2\n"
+           "exit 1\n";
+  }
+  std::filesystem::permissions(script, std::filesystem::perms::owner_all);
+  std::string report, temp_dir;
+  EXPECT_NONFATAL_FAILURE(
+      {
+        ServerOptions options;
+        options.binary = script;
+        options.start_timeout = std::chrono::milliseconds(5000);
+        ServerProcess server(options);
+        EXPECT_FALSE(server.Start().ok());
+        report = server.SanitizerReport();
+        temp_dir = server.temp_dir();
+      },
+      "reported a sanitizer error");
+  EXPECT_EQ(
+      report.rfind("==1==ERROR: AddressSanitizer: heap-use-after-free", 0), 0u)
+      << report;
+  EXPECT_TRUE(std::filesystem::exists(temp_dir + "/stderr.log"))
+      << "the log of a run with a report is kept";
+  std::filesystem::remove_all(temp_dir);
+  std::filesystem::remove(script);
+}
+
+TEST(ServerProcessTest, CleanRunHasNoSanitizerReport) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start().ok());
+  int wstatus = server.Stop();
+  EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
+      << "wait status " << wstatus << "\n"
+      << server.ReadStderr();
+  EXPECT_EQ(server.SanitizerReport(), "");
 }
 
 }  // namespace

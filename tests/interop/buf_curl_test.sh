@@ -144,6 +144,18 @@ check "the fake Jira holds exactly one issue with the case title" test \
   "$(jq -r --arg id "${external_id}" '[.[] | select(.id == $id and .summary == "Interop push from buf")] | length' <<<"${issues}")" = 1
 check "the fake Jira received the comment" test \
   "$(jq -r --arg id "${external_id}" '[.[] | select(.id == $id) | .comments[] | select(contains("buf comment for Jira"))] | length' <<<"${issues}")" = 1
+# SIGTERM: the server must exit 0 with no sanitizer report on stderr.
+kill -TERM "${server_pid}"
+code=0
+wait "${server_pid}" || code=$?
+server_pid=
+check "server exits 0 on SIGTERM (got ${code})" test "${code}" -eq 0
+if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|: runtime error: |SUMMARY: UndefinedBehaviorSanitizer' "${tmp}/stderr"; then
+  check "no sanitizer report in server stderr" false
+  head -c 6000 "${tmp}/stderr"
+else
+  check "no sanitizer report in server stderr" true
+fi
 
 if ((failures > 0)); then
   echo "${failures} check(s) failed"

@@ -159,6 +159,29 @@ async function main() {
 
   health.close();
   cases.close();
+  await checkCleanExit();
+}
+
+// First lines of ASan, LSan and UBSan reports (sanitizer builds).
+const SANITIZER_MARKERS = ['ERROR: AddressSanitizer', 'ERROR: LeakSanitizer', ': runtime error: ',
+  'SUMMARY: UndefinedBehaviorSanitizer'];
+
+// SIGTERM: the server must exit 0 with no sanitizer report on stderr.
+function checkCleanExit() {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => server.kill('SIGKILL'), 30000);
+    server.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      check(code === 0, `server exits 0 on SIGTERM (got ${code} ${signal})`);
+      const err = fs.readFileSync(path.join(tmp, 'stderr.log'), 'utf8');
+      const found = SANITIZER_MARKERS.filter((m) => err.includes(m));
+      check(found.length === 0, 'no sanitizer report in server stderr' +
+        (found.length === 0 ? '' : ':\n' + err.slice(Math.max(0, err.indexOf(found[0]) - 200), 6000)));
+      resolve();
+    });
+    if (server.exitCode !== null) server.emit('exit', server.exitCode, null);
+    else server.kill('SIGTERM');
+  });
 }
 
 // The scenario every interop client runs: connector, case, comment, push, find.

@@ -86,6 +86,25 @@ def start_server(binary, tmp, plugin_dir):
         sys.exit("server did not start:\n" + f.read())
 
 
+# First lines of ASan, LSan and UBSan reports (sanitizer builds).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ",
+                     "SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def check_clean_exit(c, proc, tmp):
+    """SIGTERM: the server must exit 0 with no sanitizer report on stderr."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        code = proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = proc.wait()
+    with open(os.path.join(tmp, "stderr.log"), errors="replace") as f:
+        err = f.read()
+    c.check(code == 0, "server exits 0 on SIGTERM (got %s)" % code)
+    found = [m for m in SANITIZER_MARKERS if m in err]
+    c.check(not found, "no sanitizer report in server stderr" +
+            ("" if not found else ":\n" + err[max(0, err.find(found[0]) - 200):][:6000]))
 class FakeJira:
     """tests/fakes/fake_jira_server: the strict fake Jira as a process."""
 
@@ -253,6 +272,7 @@ def main():
             push_scenario(c, channel, fake, case_pb2, case_service_pb2,
                           case_service_pb2_grpc, connector_service_pb2,
                           connector_service_pb2_grpc, json_format, struct_pb2)
+        check_clean_exit(c, proc, tmp)
         if c.failures:
             print("%d check(s) failed" % c.failures)
             return 1

@@ -89,6 +89,58 @@ TEST(JsonSchemaTest, DescriptionsDoNotEchoTheValue) {
               ::testing::Not(::testing::HasSubstr("hunter2")));
 }
 
+// The fuzzer found it: valijson divides by an integer multipleOf, so a
+// plugin schema with multipleOf 0 crashed the server on the first value.
+TEST(JsonSchemaTest, MultipleOfMustBeGreaterThanZero) {
+  for (const char* text :
+       {R"({"type": "integer", "multipleOf": 0})",
+        R"({"properties": {"n": {"anyOf": [{"multipleOf": -2}]}}})",
+        R"({"properties": {"n": {"multipleOf": 0.0}}})"}) {
+    auto compiled = JsonSchema::Compile(nlohmann::json::parse(text));
+    ASSERT_FALSE(compiled.ok()) << text;
+    EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(compiled.status().message().find("multipleOf"),
+              std::string::npos);
+  }
+  // A positive multipleOf works; data keywords are not schemas.
+  auto ok = JsonSchema::Compile(nlohmann::json::parse(
+      R"({"multipleOf": 3, "default": {"multipleOf": 0},
+          "properties": {"multipleOf": {"type": "number"}}})"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ValidationErrors errors;
+  (*ok)->Validate(nlohmann::json(7), "n", &errors);
+  EXPECT_FALSE(errors.empty());
+}
+
+// Also from the fuzzer: valijson recursed without end on a root "$ref"
+// naming the schema's own document. Refs must be local and reach a schema.
+TEST(JsonSchemaTest, RefsMustBeLocalAndAcyclic) {
+  for (const char* text :
+       {R"({"$ref": "on-schema.org/draft-07/schema#"})",
+        R"({"$ref": "#"})",
+        R"({"definitions": {"a": {"$ref": "#/definitions/b"},
+                            "b": {"$ref": "#/definitions/a"}},
+            "properties": {"x": {"$ref": "#/definitions/a"}}})",
+        R"({"properties": {"x": {"$ref": "#/definitions/missing"}}})",
+        R"({"properties": {"x": {"$ref": 3}}})"}) {
+    auto compiled = JsonSchema::Compile(nlohmann::json::parse(text));
+    ASSERT_FALSE(compiled.ok()) << text;
+    EXPECT_NE(compiled.status().message().find("$ref"), std::string::npos)
+        << compiled.status();
+  }
+  // Recursion through a subschema (a tree) and shared definitions are fine.
+  auto tree = JsonSchema::Compile(nlohmann::json::parse(
+      R"({"definitions": {"name": {"type": "string"}},
+          "properties": {"name": {"$ref": "#/definitions/name"},
+                         "children": {"type": "array", "items": {"$ref": "#"}}}})"));
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  ValidationErrors errors;
+  (*tree)->Validate(
+      nlohmann::json::parse(R"({"name": "a", "children": [{"name": 1}]})"), "c",
+      &errors);
+  EXPECT_FALSE(errors.empty());
+}
+
 TEST(JsonSchemaTest, EmptyOrNullSchemaAcceptsEverything) {
   EXPECT_THAT(Validate(json::object(), json{{"anything", 1}}, "config"),
               IsEmpty());
