@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/store/postgres/pg_conn.h"
+#include "server/store/postgres/pg_listener.h"
 #include "server/store/postgres/pg_schema.h"
 #include "server/store/postgres/pg_transaction.h"
 
@@ -123,7 +124,8 @@ namespace {
 
 class PgStore : public Store {
  public:
-  explicit PgStore(const PostgresStoreOptions& options) : pool_(options) {}
+  explicit PgStore(const PostgresStoreOptions& options)
+      : pool_(options), push_listener_(&pool_, kPushJobsChannel) {}
 
   absl::Status Migrate();
 
@@ -132,6 +134,9 @@ class PgStore : public Store {
   }
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
     return Begin("BEGIN ISOLATION LEVEL READ COMMITTED", true);
+  }
+  void SetPushWorkListener(std::function<void()> wake) override {
+    push_listener_.Set(std::move(wake));
   }
 
  private:
@@ -153,6 +158,7 @@ class PgStore : public Store {
   }
 
   ConnPool pool_;
+  Listener push_listener_;  // after pool_: uses it until destroyed
 };
 
 // Applies the pending migrations while holding the migration advisory lock

@@ -167,6 +167,8 @@ class PgTransaction : public Transaction {
   // After a versioned UPDATE touched no row: NotFound or Aborted.
   absl::Status VersionFailure(const char* table, std::string_view id,
                               const char* what);
+  // NOTIFY kPushJobsChannel (delivered when this transaction commits).
+  absl::Status NotifyPushWork();
 
   ConnPool* pool_;
   std::unique_ptr<Conn> conn_;
