@@ -1,5 +1,6 @@
 // casebridge-server: reads the config, wires the components and serves gRPC
 // until SIGTERM or SIGINT, then drains in-flight calls.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -37,6 +38,7 @@
 #include "server/api/health_probe.h"
 #include "server/store/store_factory.h"
 #include "server/util/log.h"
+#include "server/util/worker_pool.h"
 
 namespace {
 
@@ -320,6 +322,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<cases::PushRuntime> push =
       cases::PushRuntime::Start(case_store.get(), connector_manager->get(), config.jobs);
   case_service.SetPushManager(push->manager());
+  // PostgreSQL reads wait on the network: keep them off gRPC's callback
+  // threads, on as many threads as there are pooled connections.
+  std::unique_ptr<WorkerPool> read_pool;
+  if (config.store == "postgres") {
+    read_pool = std::make_unique<WorkerPool>(std::max(1, config.postgres.pool_size));
+    case_service.SetReadPool(read_pool.get());
+  }
   api::WatchOptions watch_options;
   watch_options.poll_interval = absl::Milliseconds(config.watch.poll_interval_ms);
   watch_options.retention = absl::Hours(config.watch.retention_hours);

@@ -116,6 +116,20 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
     grpc::CallbackServerContext* ctx, const v1::GetCaseRequest* request,
     v1::GetCaseResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (read_pool_ == nullptr) {
+    reactor->Finish(GetCaseSync(ctx, request, response));
+    return reactor;
+  }
+  // ctx, request and response stay valid until Finish.
+  read_pool_->Submit([this, ctx, request, response, reactor] {
+    reactor->Finish(GetCaseSync(ctx, request, response));
+  });
+  return reactor;
+}
+
+grpc::Status CaseServiceImpl::GetCaseSync(grpc::CallbackServerContext* ctx,
+                                          const v1::GetCaseRequest* request,
+                                          v1::GetCaseResponse* response) {
   // The case is read once, after authentication, and its owner checked.
   absl::StatusOr<cases::CaseWithComments> result;
   auto who = authz_->Check(
@@ -126,22 +140,15 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
         if (!result.ok()) return result.status();
         return std::vector<std::string>{result->c.owner};
       });
-  if (!who.ok()) {
-    reactor->Finish(ToGrpcStatus(who.status()));
-    return reactor;
-  }
+  if (!who.ok()) return ToGrpcStatus(who.status());
   CaseWithCommentsToProto(*result, response->mutable_case_());
   if (push_ != nullptr) {
     auto statuses = push_->PushStatuses(request->id());
-    if (!statuses.ok()) {
-      reactor->Finish(ToGrpcStatus(statuses.status()));
-      return reactor;
-    }
+    if (!statuses.ok()) return ToGrpcStatus(statuses.status());
     for (const auto& s : *statuses)
       PushStatusToProto(s, response->mutable_case_()->add_push_statuses());
   }
-  reactor->Finish(grpc::Status::OK);
-  return reactor;
+  return grpc::Status::OK;
 }
 
 grpc::Status CaseServiceImpl::UpdateCases(grpc::ServerContext* ctx,
@@ -185,7 +192,13 @@ grpc::ServerUnaryReactor* CaseServiceImpl::FindCases(
     grpc::CallbackServerContext* ctx, const v1::FindCasesRequest* request,
     v1::FindCasesResponse* response) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  reactor->Finish(FindCasesSync(ctx, request, response));
+  if (read_pool_ == nullptr) {
+    reactor->Finish(FindCasesSync(ctx, request, response));
+    return reactor;
+  }
+  read_pool_->Submit([this, ctx, request, response, reactor] {
+    reactor->Finish(FindCasesSync(ctx, request, response));
+  });
   return reactor;
 }
 

@@ -14,12 +14,14 @@
 #include "server/cases/push_manager.h"
 #include "server/connectors/connector_manager.h"
 #include "server/store/model.h"
+#include "server/util/worker_pool.h"
 
 namespace casebridge::api {
 
 // GetCase and FindCases, the hot reads, use the callback API and run inline
 // on gRPC's callback threads (they never wait for a lock: reads use their own
-// SQLite connections). CreateCase uses the callback API too: it validates
+// SQLite connections), or on a read pool (SetReadPool) when the store's reads
+// wait on the network. CreateCase uses the callback API too: it validates
 // inline, then hands the write to the manager's writer thread, which
 // finishes the call after its batch commits. Every other method is
 // synchronous and runs on the sync server's thread pool, where blocking is
@@ -107,6 +109,10 @@ class CaseServiceImpl final : public CaseServiceBase {
 
   // Enables the push RPCs and push_statuses in GetCase; call before serving.
   void SetPushManager(cases::PushManager* push) { push_ = push; }
+  // Runs GetCase and FindCases on `pool` (borrowed; it must outlive the
+  // server's calls) instead of gRPC's callback threads, which must not
+  // block on a remote database. Call before serving.
+  void SetReadPool(WorkerPool* pool) { read_pool_ = pool; }
 
   // A server-streaming callback method: the hub serves each stream. Needs
   // cases read on the owners watched (empty owners: every owner readable).
@@ -129,6 +135,9 @@ class CaseServiceImpl final : public CaseServiceBase {
                               v1::FindConnectorsResponse* response) override;
 
  private:
+  grpc::Status GetCaseSync(grpc::CallbackServerContext* ctx,
+                           const v1::GetCaseRequest* request,
+                           v1::GetCaseResponse* response);
   grpc::Status FindCasesSync(grpc::CallbackServerContext* ctx,
                              const v1::FindCasesRequest* request,
                              v1::FindCasesResponse* response);
@@ -143,6 +152,7 @@ class CaseServiceImpl final : public CaseServiceBase {
   RpcAuthorizer* authz_;
   cases::PushManager* push_ = nullptr;
   CaseWatchHub* watch_ = nullptr;
+  WorkerPool* read_pool_ = nullptr;
 };
 
 }  // namespace casebridge::api

@@ -22,12 +22,20 @@ std::unique_ptr<PushRuntime> PushRuntime::Start(
       std::make_unique<jobs::PushQueue>(store, rt->manager_.get(), options);
   rt->manager_->AttachQueue(rt->queue_.get());
   rt->queue_->Start();
+  // Other replicas' new jobs (PostgreSQL NOTIFY) wake a worker at once; the
+  // idle poll stays as the fallback.
+  rt->store_ = store;
+  store->SetPushWorkListener([queue = rt->queue_.get()] { queue->Notify(); });
   return rt;
 }
 
 PushRuntime::~PushRuntime() { Stop(); }
 
 void PushRuntime::Stop() {
+  if (store_ != nullptr) {
+    store_->SetPushWorkListener(nullptr);
+    store_ = nullptr;
+  }
   if (queue_) queue_->Stop();
 }
 

@@ -33,6 +33,7 @@ class PushRuntime {
  private:
   PushRuntime() = default;
 
+  store::Store* store_ = nullptr;  // set while the listener is installed
   std::unique_ptr<PushManager> manager_;
   std::unique_ptr<jobs::PushQueue> queue_;
 };

@@ -37,7 +37,7 @@
 #include "server/connectors/json_schema.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
-#include "server/connectors/worker_pool.h"
+#include "server/util/worker_pool.h"
 #include "server/plugin_host/plugin_loader.h"
 #include "server/store/store.h"
 

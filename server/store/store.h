@@ -251,6 +251,14 @@ class Store {
   // A write transaction; blocks while another writer holds the rows it needs.
   virtual absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() = 0;
 
+  // Push work made by other processes: from now on `wake` is called (on a
+  // thread of the store, possibly spuriously) whenever another process may
+  // have queued a push job, until this is called again with nullptr; after
+  // that call returns, `wake` is not running and will not be called. The
+  // default never calls it: a store only this process writes to needs no
+  // signal, since the queue is notified in-process after each commit.
+  virtual void SetPushWorkListener(std::function<void()> wake) { (void)wake; }
+
   // One write of ApplyWriteBatch. It runs in its own atomic scope of a write
   // transaction and must not call Commit(): its writes are kept when it
   // returns OK and undone when it returns an error.

@@ -384,10 +384,16 @@ FakeResponse FakeHttpServer::Dispatch(FakeRequest* request) {
                                      "\"}");
 }
 
+void FakeHttpServer::SetLatency(std::chrono::milliseconds latency) {
+  std::lock_guard<std::mutex> lock(mu_);
+  latency_ = latency;
+}
+
 void FakeHttpServer::Wait(const FakeResponse& response) {
   std::unique_lock<std::mutex> lock(mu_);
-  if (response.delay.count() > 0) {
-    cv_.wait_for(lock, response.delay, [&] { return stopping_; });
+  const std::chrono::milliseconds delay = std::max(response.delay, latency_);
+  if (delay.count() > 0) {
+    cv_.wait_for(lock, delay, [&] { return stopping_; });
   }
   if (response.hang) {
     const uint64_t generation = hang_generation_;

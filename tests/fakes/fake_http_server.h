@@ -130,6 +130,8 @@ class FakeHttpServer {
   void InjectFaults(int count, FakeResponse response,
                     std::string path_prefix = "");
   void ClearFaults();
+  // Every answer takes at least `latency` (a slow system); 0 = none.
+  void SetLatency(std::chrono::milliseconds latency);
 
   // Binds 127.0.0.1 on an ephemeral port and serves until Stop().
   void Start();
@@ -181,6 +183,7 @@ class FakeHttpServer {
   std::vector<Fault> faults_;
   std::vector<FakeRequest> requests_;
   std::set<std::pair<std::string, int>> connections_;
+  std::chrono::milliseconds latency_{0};
   uint64_t hang_generation_ = 0;
   bool stopping_ = false;
 };

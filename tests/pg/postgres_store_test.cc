@@ -6,6 +6,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -166,6 +171,211 @@ TEST(PostgresStoreTest, ConcurrentVersionCheckedUpdatesExactlyOneWins) {
     ASSERT_TRUE(got.ok());
     EXPECT_EQ(got->version, 2);
   }
+}
+
+// Push-job claims from two replicas with four workers each: every job runs
+// exactly once, and no two jobs of one (case, connector) pair ever run at
+// the same time, although each pair has several jobs queued.
+TEST(PostgresStoreTest, ConcurrentClaimsFromTwoReplicasNeverShareAJobOrPair) {
+  auto dsn = CreateTestDatabase("claims");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  auto replica_a = OpenDsn(*dsn, 8);
+  auto replica_b = OpenDsn(*dsn, 8);
+  ASSERT_TRUE(replica_a.ok()) << replica_a.status();
+  ASSERT_TRUE(replica_b.ok()) << replica_b.status();
+  constexpr int kCases = 20, kConnectors = 2, kJobsPerPair = 4;
+  constexpr int kJobs = kCases * kConnectors * kJobsPerPair;
+  const absl::Time t0 = absl::FromUnixSeconds(1800000000);
+  {
+    auto tx = (*replica_a)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    int n = 0;
+    for (int c = 0; c < kCases; ++c) {
+      Case kase = MakeCase(absl::StrCat("case-", c));
+      ASSERT_TRUE((*tx)->InsertCase(kase).ok());
+      for (int k = 0; k < kConnectors; ++k) {
+        for (int j = 0; j < kJobsPerPair; ++j, ++n) {
+          PushJob job;
+          job.id = absl::StrCat("job-", c, "-", k, "-", j);
+          job.case_id = kase.id;
+          job.connector_id = absl::StrCat("conn-", k);
+          job.connector_type_id = ".jira";
+          job.max_attempts = 5;
+          job.created_at = t0 + absl::Milliseconds(n);
+          job.updated_at = job.created_at;
+          ASSERT_TRUE((*tx)->InsertPushJob(job).ok());
+        }
+      }
+    }
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+
+  std::mutex mu;
+  std::set<std::string> running_pairs;        // guarded by mu
+  std::map<std::string, int> claims_per_job;  // guarded by mu
+  std::atomic<int> overlaps{0}, errors{0}, done{0};
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 8; ++w) {
+    Store* store = (w % 2 == 0 ? *replica_a : *replica_b).get();
+    const std::string owner = absl::StrCat("worker-", w);
+    workers.emplace_back([&, store, owner] {
+      int idle_rounds = 0;
+      while (done.load() < kJobs && idle_rounds < 2000) {
+        const absl::Time now = t0 + absl::Seconds(1);
+        std::vector<PushJob> claimed;
+        {
+          auto tx = store->BeginWrite();
+          if (!tx.ok()) {
+            errors.fetch_add(1);
+            return;
+          }
+          auto r = (*tx)->ClaimPushJobs(owner, now, now + absl::Hours(1), 2);
+          if (!r.ok() || !(*tx)->Commit().ok()) {
+            errors.fetch_add(1);
+            continue;
+          }
+          claimed = *std::move(r);
+        }
+        if (claimed.empty()) {
+          ++idle_rounds;
+          std::this_thread::yield();
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          for (const PushJob& j : claimed) {
+            ++claims_per_job[j.id];
+            if (!running_pairs.insert(j.case_id + "/" + j.connector_id)
+                     .second) {
+              overlaps.fetch_add(1);
+            }
+          }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        auto tx = store->BeginWrite();
+        if (!tx.ok()) {
+          errors.fetch_add(1);
+          return;
+        }
+        for (PushJob& j : claimed) {
+          j.state = PushJobState::kSucceeded;
+          j.lease_owner.clear();
+          j.lease_expires_at.reset();
+          if (!(*tx)->UpdatePushJob(j, owner).ok()) errors.fetch_add(1);
+        }
+        {
+          // Before the commit: until then the pair still counts as running
+          // in the database, so no other claim can overlap this window.
+          std::lock_guard<std::mutex> lock(mu);
+          for (const PushJob& j : claimed) {
+            running_pairs.erase(j.case_id + "/" + j.connector_id);
+          }
+        }
+        if (!(*tx)->Commit().ok()) errors.fetch_add(1);
+        done.fetch_add(static_cast<int>(claimed.size()));
+      }
+    });
+  }
+  for (std::thread& t : workers) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(overlaps.load(), 0);
+  EXPECT_EQ(done.load(), kJobs);
+  EXPECT_EQ(claims_per_job.size(), static_cast<size_t>(kJobs));
+  for (const auto& [id, claims] : claims_per_job) {
+    EXPECT_EQ(claims, 1) << id;
+  }
+  auto tx = (*replica_b)->BeginRead();
+  ASSERT_TRUE(tx.ok());
+  PushJobQuery succeeded;
+  succeeded.states = {PushJobState::kSucceeded};
+  auto page = (*tx)->FindPushJobs(succeeded);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_EQ(page->total, kJobs);
+}
+
+// A job queued through one replica wakes the push-work listener of another
+// (NOTIFY at commit), and re-queueing a job does too; a removed listener is
+// not called again.
+TEST(PostgresStoreTest, QueuedPushJobsWakeOtherReplicasListeners) {
+  auto dsn = CreateTestDatabase("notify");
+  ASSERT_TRUE(dsn.ok()) << dsn.status();
+  auto writer = OpenDsn(*dsn);
+  auto listener = OpenDsn(*dsn);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  std::mutex mu;
+  std::condition_variable cv;
+  int wakes = 0;  // guarded by mu
+  (*listener)->SetPushWorkListener([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    ++wakes;
+    cv.notify_all();
+  });
+  // The listener calls once when it has connected (it may have missed
+  // notifications before); wait for that, so the next call is ours.
+  auto wait_for_wakes = [&](int n) {
+    std::unique_lock<std::mutex> lock(mu);
+    return cv.wait_for(lock, std::chrono::seconds(20),
+                       [&] { return wakes >= n; });
+  };
+  ASSERT_TRUE(wait_for_wakes(1));
+
+  PushJob job;
+  job.id = "job-1";
+  job.case_id = "case-1";
+  job.connector_id = "conn-1";
+  job.connector_type_id = ".jira";
+  job.max_attempts = 5;
+  job.created_at = job.updated_at = absl::FromUnixSeconds(1800000000);
+  {
+    auto tx = (*writer)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    Case c = MakeCase("case-1");
+    ASSERT_TRUE((*tx)->InsertCase(c).ok());
+    ASSERT_TRUE((*tx)->InsertPushJob(job).ok());
+    // Not before the commit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      EXPECT_EQ(wakes, 1);
+    }
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_TRUE(wait_for_wakes(2)) << "insert did not wake the other replica";
+
+  {
+    auto tx = (*writer)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    job.state = PushJobState::kFailed;
+    ASSERT_TRUE((*tx)->UpdatePushJob(job, "").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  {
+    auto tx = (*writer)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    job.state = PushJobState::kQueued;  // RetryPushJob
+    ASSERT_TRUE((*tx)->UpdatePushJob(job, "").ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_TRUE(wait_for_wakes(3)) << "re-queue did not wake the other replica";
+
+  (*listener)->SetPushWorkListener(nullptr);
+  int before = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    before = wakes;
+  }
+  {
+    auto tx = (*writer)->BeginWrite();
+    ASSERT_TRUE(tx.ok());
+    PushJob second = job;
+    second.id = "job-2";
+    ASSERT_TRUE((*tx)->InsertPushJob(second).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(wakes, before);
 }
 
 // Read-modify-write in write transactions (the CaseManager pattern: read the

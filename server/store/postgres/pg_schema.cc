@@ -120,7 +120,40 @@ CREATE TABLE cached_tokens (
   PRIMARY KEY (connector_id, key)
 );
 )sql"},
-    // 2 is reserved for push jobs.
+    {2, "push jobs and per-connector push records", R"sql(
+-- The durable push queue, shared by every replica. Claimers find due jobs
+-- by state and time (push_jobs_due) and check the (case, connector) pair for
+-- a live lease (push_jobs_pair); lists go by case or by creation time.
+CREATE TABLE push_jobs (
+  rid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id text NOT NULL UNIQUE,
+  case_id text NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  connector_id text NOT NULL,
+  connector_type_id text NOT NULL,
+  state integer NOT NULL,
+  attempts integer NOT NULL,
+  max_attempts integer NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  next_attempt_at bigint,
+  finished_at bigint,
+  lease_owner text NOT NULL DEFAULT '',
+  lease_expires_at bigint,
+  doc text NOT NULL
+);
+CREATE INDEX push_jobs_due ON push_jobs(state, next_attempt_at)
+  WHERE state IN (0, 1, 2);
+CREATE INDEX push_jobs_pair ON push_jobs(case_id, connector_id, state);
+CREATE INDEX push_jobs_case ON push_jobs(case_id, created_at);
+CREATE INDEX push_jobs_created ON push_jobs(created_at);
+
+CREATE TABLE push_records (
+  case_id text NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+  connector_id text NOT NULL,
+  doc text NOT NULL,
+  PRIMARY KEY (case_id, connector_id)
+);
+)sql"},
     {3, "case events for WatchCases", R"sql(
 CREATE TABLE case_events (
   seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

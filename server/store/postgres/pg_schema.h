@@ -24,6 +24,12 @@ constexpr int64_t kMigrationLockKey = 0x636173656272;  // "casebr"
 // commit, so that events commit in seq order (a WatchCases reader that has
 // seen seq N never misses a later commit with a smaller seq).
 constexpr int64_t kCaseEventLockKey = 0x636173657674;  // "casevt"
+// First key of the two-key transaction-level advisory lock a claimer holds
+// on a (case, connector) pair (second key: a hash of the pair) from its
+// check that no job of the pair runs until its commit.
+constexpr int32_t kPushPairLockClass = 0x70757368;  // "push"
+// NOTIFY channel: a push job became claimable (inserted or re-queued).
+constexpr char kPushJobsChannel[] = "casebridge_push_jobs";
 
 }  // namespace casebridge::store::pg
 

@@ -3,9 +3,11 @@
 #include <chrono>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "server/store/postgres/pg_conn.h"
+#include "server/store/postgres/pg_listener.h"
 #include "server/store/postgres/pg_schema.h"
 #include "server/store/postgres/pg_transaction.h"
 
@@ -81,6 +83,10 @@ absl::Status PgTransaction::Commit() {
     return absl::FailedPreconditionError(
         "postgres store: commit: transaction already finished");
   }
+  if (in_savepoint_) {
+    return absl::FailedPreconditionError(
+        "postgres store: commit: a write-batch member cannot commit");
+  }
   done_ = true;
   if (PQtransactionStatus(conn_->raw()) == PQTRANS_INERROR) {
     // A statement failed earlier; PostgreSQL would turn COMMIT into
@@ -91,6 +97,30 @@ absl::Status PgTransaction::Commit() {
         "rolled back");
   }
   return conn_->Exec("COMMIT", "commit");
+}
+
+absl::Status PgTransaction::RunInSavepoint(const Store::WriteOp& op) {
+  if (done_) {
+    return absl::FailedPreconditionError(
+        "postgres store: write batch: transaction already finished");
+  }
+  PG_RETURN_IF_ERROR(conn_->Exec("SAVEPOINT batch_member", "savepoint"));
+  in_savepoint_ = true;
+  absl::Status status = op(*this);
+  in_savepoint_ = false;
+  // A failed statement leaves the transaction in error until the rollback
+  // to the savepoint, which also undoes the member's other writes.
+  absl::Status end =
+      status.ok() && PQtransactionStatus(conn_->raw()) != PQTRANS_INERROR
+          ? conn_->Exec("RELEASE SAVEPOINT batch_member", "release savepoint")
+          : conn_->Exec("ROLLBACK TO SAVEPOINT batch_member; RELEASE "
+                        "SAVEPOINT batch_member",
+                        "roll back to savepoint");
+  if (status.ok() && PQtransactionStatus(conn_->raw()) == PQTRANS_INERROR) {
+    status = absl::AbortedError(
+        "postgres store: a statement of the write failed; rolled back");
+  }
+  return status.ok() ? end : status;
 }
 
 absl::StatusOr<Result> PgTransaction::Q(const std::string& sql,
@@ -123,7 +153,8 @@ namespace {
 
 class PgStore : public Store {
  public:
-  explicit PgStore(const PostgresStoreOptions& options) : pool_(options) {}
+  explicit PgStore(const PostgresStoreOptions& options)
+      : pool_(options), push_listener_(&pool_, kPushJobsChannel) {}
 
   absl::Status Migrate();
 
@@ -132,6 +163,32 @@ class PgStore : public Store {
   }
   absl::StatusOr<std::unique_ptr<Transaction>> BeginWrite() override {
     return Begin("BEGIN ISOLATION LEVEL READ COMMITTED", true);
+  }
+  // One transaction for the whole batch, a savepoint per op: one commit
+  // (and one WAL flush) instead of one per op.
+  std::vector<absl::Status> ApplyWriteBatch(
+      absl::Span<const WriteOp> ops) override {
+    std::vector<absl::Status> out(ops.size());
+    if (ops.empty()) return out;
+    absl::StatusOr<std::unique_ptr<Transaction>> tx = BeginWrite();
+    if (!tx.ok()) {
+      for (absl::Status& s : out) s = tx.status();
+      return out;
+    }
+    auto* pg = static_cast<PgTransaction*>(tx->get());
+    std::vector<bool> kept(ops.size(), false);
+    for (size_t i = 0; i < ops.size(); ++i) {
+      out[i] = pg->RunInSavepoint(ops[i]);
+      kept[i] = out[i].ok();
+    }
+    const absl::Status committed = pg->Commit();
+    for (size_t i = 0; i < ops.size(); ++i) {
+      if (kept[i]) out[i] = committed;
+    }
+    return out;
+  }
+  void SetPushWorkListener(std::function<void()> wake) override {
+    push_listener_.Set(std::move(wake));
   }
 
  private:
@@ -153,6 +210,7 @@ class PgStore : public Store {
   }
 
   ConnPool pool_;
+  Listener push_listener_;  // after pool_: uses it until destroyed
 };
 
 // Applies the pending migrations while holding the migration advisory lock

@@ -58,6 +58,11 @@ class PgTransaction : public Transaction {
 
   absl::Status Commit() override;
 
+  // For PgStore::ApplyWriteBatch: runs `op` inside a savepoint, keeping its
+  // writes when it returns OK and rolling back to the savepoint otherwise.
+  // Commit() is refused while `op` runs.
+  absl::Status RunInSavepoint(const Store::WriteOp& op);
+
   absl::StatusOr<Case> GetCase(std::string_view id) override;
   absl::StatusOr<std::vector<Case>> GetCases(
       absl::Span<const std::string> ids) override;
@@ -167,11 +172,14 @@ class PgTransaction : public Transaction {
   // After a versioned UPDATE touched no row: NotFound or Aborted.
   absl::Status VersionFailure(const char* table, std::string_view id,
                               const char* what);
+  // NOTIFY kPushJobsChannel (delivered when this transaction commits).
+  absl::Status NotifyPushWork();
 
   ConnPool* pool_;
   std::unique_ptr<Conn> conn_;
   const bool write_;
   bool done_ = false;
+  bool in_savepoint_ = false;
 };
 
 }  // namespace casebridge::store::pg

@@ -183,4 +183,80 @@ ExternalService ExternalServiceFromJson(const Json& j) {
   return e;
 }
 
+std::string PushJobDoc(const PushJob& j) {
+  Json doc = Json::object();
+  doc["requested_by"] = UserToJson(j.requested_by);
+  if (j.last_error) {
+    doc["last_error"] = {{"code", j.last_error->code},
+                         {"message", j.last_error->message},
+                         {"service_message", j.last_error->service_message},
+                         {"retryable", j.last_error->retryable}};
+  }
+  if (j.external_service) {
+    doc["external_service"] = ExternalServiceToJson(*j.external_service);
+  }
+  return DumpJson(doc);
+}
+
+absl::Status ReadPushJobDoc(std::string_view text, PushJob& j) {
+  absl::StatusOr<Json> doc = ParseJson(text, "push job");
+  if (!doc.ok()) return doc.status();
+  if (doc->contains("requested_by")) {
+    j.requested_by = UserFromJson(Member(*doc, "requested_by"));
+  }
+  if (doc->contains("last_error")) {
+    const Json& e = Member(*doc, "last_error");
+    j.last_error = PushError{JsonString(e, "code"), JsonString(e, "message"),
+                             JsonString(e, "service_message"),
+                             JsonBool(e, "retryable", false)};
+  }
+  if (doc->contains("external_service")) {
+    j.external_service =
+        ExternalServiceFromJson(Member(*doc, "external_service"));
+  }
+  return absl::OkStatus();
+}
+
+std::string PushRecordDoc(const PushRecord& r) {
+  Json doc = Json::object();
+  doc["external_service"] = ExternalServiceToJson(r.external_service);
+  Json pushed = Json::object();
+  for (const auto& [id, version] : r.pushed_attachments) pushed[id] = version;
+  doc["pushed_attachments"] = std::move(pushed);
+  return DumpJson(doc);
+}
+
+absl::Status ReadPushRecordDoc(std::string_view text, PushRecord& r) {
+  absl::StatusOr<Json> doc = ParseJson(text, "push record");
+  if (!doc.ok()) return doc.status();
+  r.external_service =
+      ExternalServiceFromJson(Member(*doc, "external_service"));
+  const Json& pushed = Member(*doc, "pushed_attachments");
+  if (pushed.is_object()) {
+    for (const auto& [id, version] : pushed.items()) {
+      if (version.is_number_integer()) {
+        r.pushed_attachments[id] = version.get<int64_t>();
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t PushJobStateToInt(PushJobState s) { return static_cast<int64_t>(s); }
+
+PushJobState PushJobStateFromInt(int64_t v) {
+  switch (v) {
+    case 1:
+      return PushJobState::kRunning;
+    case 2:
+      return PushJobState::kRetryWait;
+    case 3:
+      return PushJobState::kSucceeded;
+    case 4:
+      return PushJobState::kFailed;
+    default:
+      return PushJobState::kQueued;
+  }
+}
+
 }  // namespace casebridge::store::sqlite

@@ -31,6 +31,18 @@ std::vector<CustomFieldDefinition> FieldDefinitionsFromJson(const Json& j);
 Json ExternalServiceToJson(const ExternalService& e);
 ExternalService ExternalServiceFromJson(const Json& j);
 
+// The parts of a push job no query filters on (requester, last error,
+// external service), and a whole push record minus its key columns.
+std::string PushJobDoc(const PushJob& j);
+// Fills those parts of `j` from PushJobDoc text; Internal on corrupt text.
+absl::Status ReadPushJobDoc(std::string_view text, PushJob& j);
+std::string PushRecordDoc(const PushRecord& r);
+absl::Status ReadPushRecordDoc(std::string_view text, PushRecord& r);
+// PushJobState as stored (0 queued .. 4 failed); unknown values read as
+// queued.
+int64_t PushJobStateToInt(PushJobState s);
+PushJobState PushJobStateFromInt(int64_t v);
+
 // Member accessors that tolerate absence and wrong types.
 std::string JsonString(const Json& j, const char* key);
 std::vector<std::string> JsonStrings(const Json& j, const char* key);

@@ -1993,47 +1993,13 @@ constexpr const char* kPushJobColumns =
     "max_attempts, created_at, updated_at, next_attempt_at, finished_at, "
     "lease_owner, lease_expires_at, doc";
 
-int64_t PushJobStateToInt(PushJobState s) { return static_cast<int64_t>(s); }
-
-PushJobState PushJobStateFromInt(int64_t v) {
-  switch (v) {
-    case 1:
-      return PushJobState::kRunning;
-    case 2:
-      return PushJobState::kRetryWait;
-    case 3:
-      return PushJobState::kSucceeded;
-    case 4:
-      return PushJobState::kFailed;
-    default:
-      return PushJobState::kQueued;
-  }
-}
-
-// Everything of a job that no query filters on.
-std::string PushJobDoc(const PushJob& j) {
-  Json doc = Json::object();
-  doc["requested_by"] = sqlite::UserToJson(j.requested_by);
-  if (j.last_error) {
-    doc["last_error"] = {{"code", j.last_error->code},
-                         {"message", j.last_error->message},
-                         {"service_message", j.last_error->service_message},
-                         {"retryable", j.last_error->retryable}};
-  }
-  if (j.external_service) {
-    doc["external_service"] =
-        sqlite::ExternalServiceToJson(*j.external_service);
-  }
-  return DumpJson(doc);
-}
-
 absl::StatusOr<PushJob> ReadPushJob(const Stmt& s) {
   PushJob j;
   j.id = s.Str(0);
   j.case_id = s.Str(1);
   j.connector_id = s.Str(2);
   j.connector_type_id = s.Str(3);
-  j.state = PushJobStateFromInt(s.Int(4));
+  j.state = sqlite::PushJobStateFromInt(s.Int(4));
   j.attempts = static_cast<int32_t>(s.Int(5));
   j.max_attempts = static_cast<int32_t>(s.Int(6));
   j.created_at = s.Time(7);
@@ -2042,18 +2008,7 @@ absl::StatusOr<PushJob> ReadPushJob(const Stmt& s) {
   j.finished_at = s.OptTime(10);
   j.lease_owner = s.Str(11);
   j.lease_expires_at = s.OptTime(12);
-  SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(13), "push job"));
-  if (doc.contains("requested_by"))
-    j.requested_by = sqlite::UserFromJson(doc["requested_by"]);
-  if (doc.contains("last_error")) {
-    const Json& e = doc["last_error"];
-    j.last_error =
-        PushError{e.value("code", ""), e.value("message", ""),
-                  e.value("service_message", ""), e.value("retryable", false)};
-  }
-  if (doc.contains("external_service"))
-    j.external_service =
-        sqlite::ExternalServiceFromJson(doc["external_service"]);
+  SQ_RETURN_IF_ERROR(sqlite::ReadPushJobDoc(s.Text(13), j));
   return j;
 }
 
@@ -2068,7 +2023,7 @@ absl::Status SqliteTransaction::InsertPushJob(const PushJob& job) {
       .BindText(job.case_id)
       .BindText(job.connector_id)
       .BindText(job.connector_type_id)
-      .BindInt(PushJobStateToInt(job.state))
+      .BindInt(sqlite::PushJobStateToInt(job.state))
       .BindInt(job.attempts)
       .BindInt(job.max_attempts)
       .BindTime(job.created_at)
@@ -2077,7 +2032,7 @@ absl::Status SqliteTransaction::InsertPushJob(const PushJob& job) {
       .BindOptTime(job.finished_at)
       .BindText(job.lease_owner)
       .BindOptTime(job.lease_expires_at)
-      .BindText(PushJobDoc(job));
+      .BindText(sqlite::PushJobDoc(job));
   return s.Run();
 }
 
@@ -2103,7 +2058,7 @@ absl::Status SqliteTransaction::UpdatePushJob(
               "lease_owner = ?, lease_expires_at = ?, doc = ? WHERE id = ? AND "
               "(?11 = '' OR (state = 1 AND lease_owner = ?11))",
               "update push job"));
-  s.BindInt(PushJobStateToInt(job.state))
+  s.BindInt(sqlite::PushJobStateToInt(job.state))
       .BindInt(job.attempts)
       .BindInt(job.max_attempts)
       .BindTime(job.updated_at)
@@ -2111,7 +2066,7 @@ absl::Status SqliteTransaction::UpdatePushJob(
       .BindOptTime(job.finished_at)
       .BindText(job.lease_owner)
       .BindOptTime(job.lease_expires_at)
-      .BindText(PushJobDoc(job))
+      .BindText(sqlite::PushJobDoc(job))
       .BindText(job.id)
       .BindText(expected_lease_owner);
   SQ_RETURN_IF_ERROR(s.Run());
@@ -2135,7 +2090,7 @@ absl::StatusOr<PushJobPage> SqliteTransaction::FindPushJobs(
     where.sql += " AND state IN (";
     for (size_t i = 0; i < query.states.size(); ++i) {
       where.sql += i ? ", ?" : "?";
-      where.args.push_back(PushJobStateToInt(query.states[i]));
+      where.args.push_back(sqlite::PushJobStateToInt(query.states[i]));
     }
     where.sql += ")";
   }
@@ -2263,28 +2218,11 @@ absl::StatusOr<std::vector<PushJob>> SqliteTransaction::LatestPushJobs(
   }
 }
 
-std::string PushRecordDoc(const PushRecord& r) {
-  Json doc = Json::object();
-  doc["external_service"] = sqlite::ExternalServiceToJson(r.external_service);
-  Json pushed = Json::object();
-  for (const auto& [id, version] : r.pushed_attachments) pushed[id] = version;
-  doc["pushed_attachments"] = std::move(pushed);
-  return DumpJson(doc);
-}
-
 absl::StatusOr<PushRecord> ReadPushRecord(const Stmt& s) {
   PushRecord r;
   r.case_id = s.Str(0);
   r.connector_id = s.Str(1);
-  SQ_ASSIGN_OR_RETURN(Json doc, ParseJson(s.Text(2), "push record"));
-  if (doc.contains("external_service"))
-    r.external_service =
-        sqlite::ExternalServiceFromJson(doc["external_service"]);
-  if (doc.contains("pushed_attachments") &&
-      doc["pushed_attachments"].is_object()) {
-    for (const auto& [id, version] : doc["pushed_attachments"].items())
-      r.pushed_attachments[id] = version.get<int64_t>();
-  }
+  SQ_RETURN_IF_ERROR(sqlite::ReadPushRecordDoc(s.Text(2), r));
   return r;
 }
 
@@ -2324,7 +2262,7 @@ absl::Status SqliteTransaction::PutPushRecord(const PushRecord& record) {
                               "put push record"));
   return s.BindText(record.case_id)
       .BindText(record.connector_id)
-      .BindText(PushRecordDoc(record))
+      .BindText(sqlite::PushRecordDoc(record))
       .Run();
 }
 

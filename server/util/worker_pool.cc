@@ -1,9 +1,9 @@
-#include "server/connectors/worker_pool.h"
+#include "server/util/worker_pool.h"
 
 #include <thread>
 #include <utility>
 
-namespace casebridge::connectors {
+namespace casebridge {
 
 WorkerPool::WorkerPool(int threads) : state_(std::make_shared<State>()) {
   for (int i = 0; i < threads; ++i) {
@@ -49,4 +49,4 @@ void WorkerPool::Run(std::shared_ptr<State> state) {
   }
 }
 
-}  // namespace casebridge::connectors
+}  // namespace casebridge

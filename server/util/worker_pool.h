@@ -1,4 +1,5 @@
-// WorkerPool: a fixed set of threads running plugin calls, so a caller can
+// WorkerPool: a fixed set of threads for blocking work (plugin calls, store
+// reads that wait on the network). For plugin calls it lets a caller
 // stop waiting for a plugin that overruns its deadline while the call itself
 // keeps its thread (the host cannot preempt a plugin).
 //
@@ -6,8 +7,8 @@
 // through reference counting: destroying the pool drops queued tasks and
 // lets idle threads exit without waiting for busy ones. Tasks must therefore
 // only capture state they co-own (shared_ptr), never the pool's owner.
-#ifndef CASEBRIDGE_SERVER_CONNECTORS_WORKER_POOL_H_
-#define CASEBRIDGE_SERVER_CONNECTORS_WORKER_POOL_H_
+#ifndef CASEBRIDGE_SERVER_UTIL_WORKER_POOL_H_
+#define CASEBRIDGE_SERVER_UTIL_WORKER_POOL_H_
 
 #include <condition_variable>
 #include <deque>
@@ -15,7 +16,7 @@
 #include <memory>
 #include <mutex>
 
-namespace casebridge::connectors {
+namespace casebridge {
 
 class WorkerPool {
  public:
@@ -43,6 +44,6 @@ class WorkerPool {
   std::shared_ptr<State> state_;
 };
 
-}  // namespace casebridge::connectors
+}  // namespace casebridge
 
-#endif  // CASEBRIDGE_SERVER_CONNECTORS_WORKER_POOL_H_
+#endif  // CASEBRIDGE_SERVER_UTIL_WORKER_POOL_H_
