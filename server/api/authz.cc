@@ -10,6 +10,12 @@
 namespace casebridge::api {
 namespace {
 
+// The peer address for the audit log; "" when there is none (asking gRPC
+// for it costs a lock and a copy on every call).
+std::string AuditPeer(const auth::Guard& guard, grpc::ServerContextBase* ctx) {
+  return guard.audits() ? ctx->peer() : std::string();
+}
+
 std::string Header(grpc::ServerContextBase* ctx) {
   const auto& metadata = ctx->client_metadata();
   auto it = metadata.find("authorization");
@@ -87,7 +93,7 @@ RpcAuthorizer::NewInterceptorFactory() {
 absl::StatusOr<auth::Principal> RpcAuthorizer::Authenticate(
     grpc::ServerContextBase* ctx, const auth::Action& action) {
   std::string header = Header(ctx);
-  auto principal = guard_->Authenticate(header, action, ctx->peer());
+  auto principal = guard_->Authenticate(header, action, AuditPeer(*guard_, ctx));
   auth::Wipe(header);
   return principal;
 }
@@ -104,9 +110,9 @@ absl::StatusOr<auth::Principal> RpcAuthorizer::Check(
     owners = *std::move(resolved);
   }
   if (owners.empty()) owners.emplace_back();
+  const std::string peer = AuditPeer(*guard_, ctx);
   for (const std::string& owner : owners) {
-    if (absl::Status s =
-            guard_->Authorize(*principal, action, owner, ctx->peer());
+    if (absl::Status s = guard_->Authorize(*principal, action, owner, peer);
         !s.ok()) {
       return s;
     }
@@ -130,7 +136,8 @@ absl::StatusOr<auth::Principal> RpcAuthorizer::CheckSearch(
   auto principal = Authenticate(ctx, action);
   if (!principal.ok()) return principal.status();
   if (absl::Status s =
-          guard_->AuthorizeSearch(*principal, action, owners, ctx->peer());
+          guard_->AuthorizeSearch(*principal, action, owners,
+                                  AuditPeer(*guard_, ctx));
       !s.ok()) {
     return s;
   }
@@ -149,7 +156,7 @@ void RpcAuthorizer::Record(grpc::ServerContextBase* ctx,
     record.principal = principal;
     record.action = action;
     record.owner = owner;
-    record.peer = ctx->peer();
+    record.peer = AuditPeer(*guard_, ctx);
   }
   absl::MutexLock lock(&mu_);
   calls_[ctx] = std::move(record);

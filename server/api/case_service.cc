@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -130,23 +131,32 @@ grpc::ServerUnaryReactor* CaseServiceImpl::GetCase(
 grpc::Status CaseServiceImpl::GetCaseSync(grpc::CallbackServerContext* ctx,
                                           const v1::GetCaseRequest* request,
                                           v1::GetCaseResponse* response) {
-  // The case is read once, after authentication, and its owner checked.
+  // The case and its push statuses are read in one transaction, after
+  // authentication; nothing is returned unless the owner check passes.
   absl::StatusOr<cases::CaseWithComments> result;
+  std::vector<cases::PushStatusView> statuses;
+  std::function<absl::Status(store::Transaction&)> read_statuses;
+  if (push_ != nullptr) {
+    read_statuses = [&](store::Transaction& tx) -> absl::Status {
+      auto read = cases::PushManager::PushStatuses(tx, request->id());
+      if (!read.ok()) return read.status();
+      statuses = *std::move(read);
+      return absl::OkStatus();
+    };
+  }
   auto who = authz_->Check(
       ctx, {"CaseService.GetCase", auth::Privilege::kCasesRead, "case",
             request->id(), false},
       [&]() -> absl::StatusOr<std::vector<std::string>> {
-        result = manager_->GetCase(request->id(), request->include_comments());
+        result = manager_->GetCase(request->id(), request->include_comments(),
+                                   read_statuses);
         if (!result.ok()) return result.status();
         return std::vector<std::string>{result->c.owner};
       });
   if (!who.ok()) return ToGrpcStatus(who.status());
   CaseWithCommentsToProto(*result, response->mutable_case_());
-  if (push_ != nullptr) {
-    auto statuses = push_->PushStatuses(request->id());
-    if (!statuses.ok()) return ToGrpcStatus(statuses.status());
-    for (const auto& s : *statuses)
-      PushStatusToProto(s, response->mutable_case_()->add_push_statuses());
+  for (const auto& s : statuses) {
+    PushStatusToProto(s, response->mutable_case_()->add_push_statuses());
   }
   return grpc::Status::OK;
 }

@@ -42,7 +42,7 @@ class RpcObserver final : public Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
-      if (request_id_.empty()) request_id_ = NewUuid();
+      if (request_id_.empty()) request_id_ = NewRequestId();
       methods->GetSendInitialMetadata()->emplace(kRequestIdHeader,
                                                  request_id_);
     }
@@ -59,7 +59,7 @@ class RpcObserver final : public Interceptor {
   void AssignRequestId(
       std::multimap<grpc::string_ref, grpc::string_ref>* metadata) {
     if (metadata == nullptr) {
-      request_id_ = NewUuid();
+      request_id_ = NewRequestId();
       return;
     }
     auto it = metadata->find(kRequestIdHeader);
@@ -71,7 +71,7 @@ class RpcObserver final : public Interceptor {
       }
       metadata->erase(kRequestIdHeader);
     }
-    request_id_ = NewUuid();
+    request_id_ = NewRequestId();
     // `request_id_` outlives the call's use of its metadata map.
     metadata->emplace(grpc::string_ref(kRequestIdHeader),
                       grpc::string_ref(request_id_));

@@ -63,6 +63,10 @@ class Guard {
 
   const Authenticator& authenticator() const { return *authenticator_; }
 
+  // True when decisions are written to an audit log (callers may skip
+  // gathering what only the audit log uses, such as the peer address).
+  bool audits() const { return audit_ != nullptr; }
+
  private:
   void Audit(const char* kind, const Principal* principal, const Action& action,
              const std::string& owner, const char* outcome,

@@ -150,8 +150,9 @@ void CaseManager::CreateCaseAsync(NewCase request, const store::User& user,
       });
 }
 
-absl::StatusOr<CaseWithComments> CaseManager::GetCase(const std::string& id,
-                                                      bool include_comments) {
+absl::StatusOr<CaseWithComments> CaseManager::GetCase(
+    const std::string& id, bool include_comments,
+    const std::function<absl::Status(store::Transaction&)>& also) {
   if (id.empty()) return InvalidField("id", "is required");
   ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
   CaseWithComments out;
@@ -159,6 +160,7 @@ absl::StatusOr<CaseWithComments> CaseManager::GetCase(const std::string& id,
   if (include_comments) {
     ASSIGN_OR_RETURN(out.comments, tx->ListAttachments(id));
   }
+  if (also) RETURN_IF_ERROR(also(*tx));
   return out;
 }
 

@@ -65,8 +65,12 @@ class CaseManager {
   // creations share write transactions (store::WriteQueue).
   void CreateCaseAsync(NewCase request, const store::User& user,
                        CaseCallback done);
-  absl::StatusOr<CaseWithComments> GetCase(const std::string& id,
-                                           bool include_comments);
+  // `also` (may be null) runs in the same read transaction after the case
+  // was found, for data read with it (a GetCase's push statuses); its error
+  // is the call's.
+  absl::StatusOr<CaseWithComments> GetCase(
+      const std::string& id, bool include_comments,
+      const std::function<absl::Status(store::Transaction&)>& also = nullptr);
   // All or nothing; returns the cases that changed, in request order.
   absl::StatusOr<std::vector<store::Case>> UpdateCases(
       std::vector<CasePatch> patches, const store::User& user);

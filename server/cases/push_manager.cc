@@ -190,10 +190,15 @@ absl::StatusOr<store::PushJob> PushManager::RetryJob(const std::string& id) {
 absl::StatusOr<std::vector<PushStatusView>> PushManager::PushStatuses(
     const std::string& case_id) {
   ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
+  return PushStatuses(*tx, case_id);
+}
+
+absl::StatusOr<std::vector<PushStatusView>> PushManager::PushStatuses(
+    store::Transaction& tx, const std::string& case_id) {
   ASSIGN_OR_RETURN(std::vector<store::PushJob> jobs,
-                   tx->LatestPushJobs(case_id));
+                   tx.LatestPushJobs(case_id));
   ASSIGN_OR_RETURN(std::vector<store::PushRecord> records,
-                   tx->ListPushRecords(case_id));
+                   tx.ListPushRecords(case_id));
   std::map<std::string, PushStatusView> by_connector;
   for (store::PushJob& j : jobs) {
     PushStatusView& v = by_connector[j.connector_id];

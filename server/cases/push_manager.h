@@ -66,6 +66,9 @@ class PushManager : public jobs::PushHandler {
   // One entry per connector with a job or record, by connector id.
   absl::StatusOr<std::vector<PushStatusView>> PushStatuses(
       const std::string& case_id);
+  // The same, read in `tx` (e.g. the transaction that read the case).
+  static absl::StatusOr<std::vector<PushStatusView>> PushStatuses(
+      store::Transaction& tx, const std::string& case_id);
 
   jobs::AttemptResult RunAttempt(const store::PushJob& job,
                                  const jobs::AttemptContext& context) override;

@@ -2,7 +2,7 @@
 
 #include <openssl/rand.h>
 
-#include <cstdio>
+#include <cstdint>
 #include <random>
 
 #include "absl/strings/escaping.h"
@@ -11,20 +11,49 @@
 
 namespace casebridge {
 
+namespace {
+
+// Sets the version-4 and variant bits and spells `bytes` as 8-4-4-4-12 hex.
+std::string FormatUuid(unsigned char (&bytes)[16]) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  std::string out;
+  out.reserve(36);
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0x0f]);
+  }
+  return out;
+}
+
+std::mt19937_64& ThreadGenerator() {
+  thread_local std::mt19937_64 generator{
+      (static_cast<uint64_t>(std::random_device{}()) << 32) ^
+      std::random_device{}()};
+  return generator;
+}
+
+}  // namespace
+
 std::string NewUuid() {
   unsigned char bytes[16];
   if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
-    thread_local std::mt19937_64 fallback{std::random_device{}()};
-    for (auto& b : bytes) b = static_cast<unsigned char>(fallback());
+    for (auto& b : bytes) b = static_cast<unsigned char>(ThreadGenerator()());
   }
-  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
-  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
-  char out[37];
-  std::snprintf(out, sizeof(out),
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
-  return out;
+  return FormatUuid(bytes);
+}
+
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = ThreadGenerator()();
+    for (int i = 0; i < 8; ++i) {
+      bytes[half * 8 + i] = static_cast<unsigned char>(v >> (8 * i));
+    }
+  }
+  return FormatUuid(bytes);
 }
 
 // Tokens look like Kibana's ("WzEsMV0" style): base64 of "[<version>,1]".

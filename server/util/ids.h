@@ -9,8 +9,14 @@
 
 namespace casebridge {
 
-// A random RFC 4122 version-4 UUID in lower-case hex. Thread-safe.
+// A random RFC 4122 version-4 UUID in lower-case hex (OpenSSL's CSPRNG).
+// Thread-safe.
 std::string NewUuid();
+
+// The same format from a fast per-thread generator: unique enough to
+// correlate log lines (request ids), but predictable; never for anything a
+// caller must not guess. Thread-safe.
+std::string NewRequestId();
 
 // Encodes a store version counter as the opaque token clients see.
 std::string EncodeVersion(int64_t version);
