@@ -155,8 +155,8 @@ absl::StatusOr<PushCaseResult> PushManager::LoadResult(
     ASSIGN_OR_RETURN(auto tx, store_->BeginRead());
     ASSIGN_OR_RETURN(out.c, tx->GetCase(case_id));
     ASSIGN_OR_RETURN(out.comments, tx->ListAttachments(case_id));
+    ASSIGN_OR_RETURN(out.push_statuses, PushStatuses(*tx, case_id));
   }
-  ASSIGN_OR_RETURN(out.push_statuses, PushStatuses(case_id));
   out.job = std::move(job);
   return out;
 }

@@ -63,7 +63,10 @@ void PushQueue::Stop() {
   }
   work_cv_.notify_all();
   renew_cv_.notify_all();
-  done_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [id, waiter] : waiters_) waiter->cv.notify_one();
+  }
   for (std::thread& t : threads_) t.join();
   threads_.clear();
   std::lock_guard<std::mutex> lock(mu_);
@@ -187,7 +190,6 @@ bool PushQueue::RunOne() {
     running_.erase(id);
     lost_.erase(id);
   }
-  done_cv_.notify_all();
   return true;
 }
 
@@ -212,6 +214,7 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
     if (s.ok()) s = (*tx)->Commit();
     if (s.ok()) {
       if (result.on_committed) result.on_committed();
+      HandToWaiters(job);
       metrics::RecordPushJobState(job.connector_type_id, "succeeded");
       log::Info(kComponent, "push job ", job.id,
                 " succeeded: ", job.external_service->external_id);
@@ -260,6 +263,7 @@ void PushQueue::Finish(store::PushJob job, AttemptResult result,
               ": recording the attempt: ", s.ToString());
     return;
   }
+  if (!retry) HandToWaiters(job);
   metrics::RecordPushJobState(job.connector_type_id,
                               retry ? "retrying" : "failed");
   if (retry) {
@@ -310,24 +314,62 @@ void PushQueue::RenewLoop() {
   }
 }
 
+void PushQueue::HandToWaiters(const store::PushJob& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [first, last] = waiters_.equal_range(job.id);
+  for (auto it = first; it != last; ++it) {
+    it->second->finished = job;
+    it->second->cv.notify_one();
+  }
+}
+
 absl::StatusOr<store::PushJob> PushQueue::WaitForJob(const std::string& id,
                                                      absl::Time deadline) {
+  // Registered before the first read: a job that finishes after that read
+  // is handed over, one that finished before it is seen by the read.
+  Waiter waiter;
+  std::multimap<std::string, Waiter*>::iterator registered;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    registered = waiters_.emplace(id, &waiter);
+  }
+  auto unregister = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters_.erase(registered);
+  };
   while (true) {
     store::PushJob job;
     {
-      auto tx = store_->BeginRead();
-      if (!tx.ok()) return tx.status();
-      auto got = (*tx)->GetPushJob(id);
-      if (!got.ok()) return got.status();
-      job = std::move(*got);
+      absl::StatusOr<std::unique_ptr<store::Transaction>> tx =
+          store_->BeginRead();
+      absl::StatusOr<store::PushJob> got =
+          tx.ok() ? (*tx)->GetPushJob(id)
+                  : absl::StatusOr<store::PushJob>(tx.status());
+      if (!got.ok()) {
+        unregister();
+        return got.status();
+      }
+      job = *std::move(got);
     }
-    const absl::Time now = absl::Now();
-    if (IsTerminal(job.state) || now >= deadline) return job;
-    // Finished jobs of this process wake us; others' are seen by polling.
+    absl::Time now = absl::Now();
+    if (IsTerminal(job.state) || now >= deadline) {
+      unregister();
+      return job;
+    }
+    // This process's workers hand the finished job over; jobs run by other
+    // replicas are polled.
     std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) return job;
-    done_cv_.wait_until(
-        lock, ToChrono(std::min(deadline, now + absl::Milliseconds(200))));
+    const absl::Time poll_at =
+        std::min(deadline, now + absl::Milliseconds(200));
+    waiter.cv.wait_until(lock, ToChrono(poll_at), [&] {
+      return waiter.finished.has_value() || stopping_;
+    });
+    if (waiter.finished.has_value() || stopping_) {
+      std::optional<store::PushJob> finished = std::move(waiter.finished);
+      waiters_.erase(registered);
+      if (finished.has_value()) return *std::move(finished);
+      return job;
+    }
   }
 }
 

@@ -20,6 +20,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -127,10 +128,20 @@ class PushQueue {
   PushHandler* handler_;
   PushQueueOptions options_;
 
+  // A caller in WaitForJob. Finish hands it the job it recorded as
+  // SUCCEEDED or FAILED, so the caller need not read the job back; jobs
+  // finished by other replicas are seen by polling.
+  struct Waiter {
+    std::condition_variable cv;
+    std::optional<store::PushJob> finished;  // guarded by mu_
+  };
+  // Gives `job`, just committed in a final state, to its waiters.
+  void HandToWaiters(const store::PushJob& job);
+
   std::mutex mu_;
   std::condition_variable work_cv_;  // workers wait for work or a due time
-  std::condition_variable done_cv_;  // waiters wait for finished jobs
   std::condition_variable renew_cv_;
+  std::multimap<std::string, Waiter*> waiters_;  // by job id; guarded by mu_
   uint64_t wake_generation_ = 0;
   bool stopping_ = false;
   bool started_ = false;

@@ -5,6 +5,7 @@
 //
 // Usage: casebridge_push_bench [--smoke] <plugin dir>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,7 +13,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -70,6 +75,25 @@ double PlainRate(FakeJira& fake, const std::string& issue, int threads,
   return static_cast<double>(done.load()) / secs;
 }
 
+// CPU seconds (user + system) process `pid` has used so far; 0 when
+// /proc cannot tell.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // Fields after the parenthesised command name; utime and stime are the
+  // 14th and 15th fields of the line.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,19 +110,25 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s [--smoke] <plugin dir>\n", argv[0]);
     return 2;
   }
-  const int cases_count = smoke ? 24 : 400;
   auto env_int = [](const char* name, int fallback) {
     const char* v = std::getenv(name);
     return v != nullptr && *v != '\0' ? std::atoi(v) : fallback;
   };
+  const int cases_count =
+      smoke ? 24 : std::max(1, env_int("BENCH_CASES", 2000));
   const int clients = env_int("BENCH_CLIENTS", 8);
   const int workers = env_int("BENCH_WORKERS", 8);
+  auto env_str = [](const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return std::string(v != nullptr && *v != '\0' ? v : fallback);
+  };
 
   FakeJira fake;
   fake.Start();
   ServerOptions options;
   options.config_yaml =
-      absl::StrCat("log_level: warn\nplugin_dirs: [\"", plugin_dir,
+      absl::StrCat("log_level: ", env_str("BENCH_LOG_LEVEL", "warn"),
+                   "\nplugin_dirs: [\"", plugin_dir,
                    "\"]\nhttp:\n  allow_private_addresses: true\n"
                    "jobs:\n  workers: ",
                    workers, "\n  poll_ms: 200\n");
@@ -137,8 +167,11 @@ int main(int argc, char** argv) {
   // Casebridge pushing: `clients` callers each push their share
   // synchronously; the fake counts the HTTP requests the plugin makes.
   fake.server().ClearRequests();
+  std::fprintf(stderr, "pushing %d cases\n", cases_count);
   std::vector<std::vector<double>> latencies(clients);
   std::atomic<int> failures{0};
+  const double server_cpu_start = CpuSeconds(server.pid());
+  const double self_cpu_start = CpuSeconds(getpid());
   const auto push_start = Clock::now();
   std::vector<std::thread> callers;
   for (int c = 0; c < clients; ++c) {
@@ -161,6 +194,8 @@ int main(int argc, char** argv) {
   for (auto& t : callers) t.join();
   const double push_secs =
       std::chrono::duration<double>(Clock::now() - push_start).count();
+  const double server_cpu = CpuSeconds(server.pid()) - server_cpu_start;
+  const double self_cpu = CpuSeconds(getpid()) - self_cpu_start;
   const size_t push_requests = fake.server().request_count();
   const double push_rate = static_cast<double>(push_requests) / push_secs;
 
@@ -190,6 +225,15 @@ int main(int argc, char** argv) {
               plain_rate > 0 ? push_rate / plain_rate : 0.0);
   std::printf("  push latency ms     p50 %.1f  p99 %.1f\n", pct(0.50),
               pct(0.99));
+  std::printf(
+      "  CPU ms per push     server %.2f, bench process (fake + callers) "
+      "%.2f\n",
+      server_cpu * 1000 / cases_count, self_cpu * 1000 / cases_count);
+  if (const char* keep = std::getenv("BENCH_SERVER_LOG"); keep != nullptr) {
+    std::filesystem::copy_file(
+        server.stderr_path(), keep,
+        std::filesystem::copy_options::overwrite_existing);
+  }
   server.Stop();
   if (failures.load() > 0 || fake.issue_count() != ids.size()) {
     std::fprintf(stderr, "pushes failed: %d, issues %zu of %zu\n",

@@ -617,11 +617,16 @@ TEST_F(PushTest, ServiceNowResilientAndSwimlaneCreateThenUpdate) {
   EXPECT_EQ(swimlane.comments(external[swimlane_id]).size(), 2u);
 }
 
-// 200 async pushes; the server is SIGKILLed mid-way and restarted on the
-// same data: every job completes and each case has exactly one issue.
+// 200 async pushes against a fake with added latency; the server is
+// SIGKILLed mid-way and restarted on the same data: every job completes and
+// each case has exactly one issue.
 TEST(PushCrashTest, KilledMidwayEveryJobCompletesWithoutDuplicates) {
   FakeJira fake;
   fake.Start();
+  // Every request takes >= 25 ms, so 200 pushes (3 requests each) on 4
+  // workers take >= 3.75 s however fast the machine is: enqueueing the 200
+  // jobs and reaching the kill point always happens before they are done.
+  fake.server().SetLatency(std::chrono::milliseconds(25));
   ServerOptions options;
   options.config_yaml = PushServerConfig();
   options.env = {{"CASEBRIDGE_ENCRYPTION_KEY",

@@ -543,5 +543,55 @@ TEST(CaseDocTest, RoundTripsAndRejectsDamage) {
   EXPECT_FALSE(sqlite::DecodeCaseDoc(blob + "x", &extra).ok());
 }
 
+// Commits `count` cases, one write transaction each.
+void InsertCases(Store& store, int count) {
+  for (int i = 0; i < count; ++i) {
+    auto tx = store.BeginWrite();
+    ASSERT_TRUE(tx.ok()) << tx.status();
+    Case c = ListCase(absl::StrCat("wal-", i), 1700000000 + i,
+                      CaseStatus::kOpen, {"wal"});
+    c.description = std::string(2000, 'x');  // a few pages per commit
+    ASSERT_TRUE((*tx)->InsertCase(c).ok());
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+}
+
+// Checkpoints copy WAL pages into the database file, so its size tells
+// whether one ran.
+TEST_F(SqliteOnlyTest, WalIsCheckpointedOnABackgroundThread) {
+  SqliteStoreOptions options;
+  options.path = path_;
+  options.checkpoint_pages = 32;
+  auto store = OpenSqliteStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const auto initial = std::filesystem::file_size(path_);
+  InsertCases(**store, 200);
+  bool grew = false;
+  for (int i = 0; i < 500 && !grew; ++i) {
+    grew = std::filesystem::file_size(path_) > initial;
+    if (!grew) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(grew) << "no checkpoint copied the WAL into the database";
+  // Everything stays readable while and after checkpoints run.
+  auto tx = (*store)->BeginRead();
+  ASSERT_TRUE(tx.ok());
+  EXPECT_TRUE((*tx)->GetCase("wal-199").ok());
+}
+
+// The committing thread never checkpoints: below the threshold nothing is
+// copied, however many commits there were (SQLite's own automatic
+// checkpoint would have run after 1000 pages).
+TEST_F(SqliteOnlyTest, CommitsNeverCheckpointInline) {
+  SqliteStoreOptions options;
+  options.path = path_;
+  options.checkpoint_pages = 1 << 30;
+  auto store = OpenSqliteStore(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  const auto initial = std::filesystem::file_size(path_);
+  InsertCases(**store, 600);
+  EXPECT_GT(std::filesystem::file_size(path_ + "-wal"), 1000u * 4096u);
+  EXPECT_EQ(std::filesystem::file_size(path_), initial);
+}
+
 }  // namespace
 }  // namespace casebridge::store::testing

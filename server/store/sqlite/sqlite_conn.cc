@@ -112,10 +112,17 @@ absl::StatusOr<std::unique_ptr<Conn>> Conn::Open(const std::string& path,
   // an fsync, so a committed transaction survives a crash of the process
   // (SIGKILL) — the OS still has the pages — but may be lost on power
   // failure or an OS crash. That is the durability casebridge asks for.
+  //
+  // No memory-mapped I/O: in WAL mode a connection drops its whole mapping
+  // whenever it starts a read transaction after another connection
+  // committed, so under any write load every read transaction paid an
+  // munmap (a TLB shootdown across cores) and page faults for each page it
+  // touched. pread into the page cache measured ~40% less CPU per push; a
+  // read-only load is as fast either way (its page cache stays valid).
   SQ_RETURN_IF_ERROR(
       conn->ExecScript("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
                        "PRAGMA temp_store=MEMORY;"
-                       "PRAGMA cache_size=-16384; PRAGMA mmap_size=268435456;",
+                       "PRAGMA cache_size=-16384; PRAGMA mmap_size=0;",
                        "configure connection"));
   return conn;
 }

@@ -16,6 +16,7 @@
 #include "server/store/sqlite/sqlite_codec.h"
 #include "server/store/sqlite/sqlite_conn.h"
 #include "server/store/sqlite/sqlite_schema.h"
+#include "server/store/sqlite/wal_checkpointer.h"
 
 namespace casebridge::store {
 namespace {
@@ -651,13 +652,16 @@ class SqliteStore : public Store {
   absl::Status Init() {
     SQ_ASSIGN_OR_RETURN(writer_, Conn::Open(options_.path, /*read_only=*/false,
                                             options_.busy_timeout));
-    // A large autocheckpoint threshold lets hot pages (index tails, FTS
-    // structure) be copied to the database once per checkpoint instead of
-    // once every few commits; the WAL stays below ~64 MiB.
-    SQ_RETURN_IF_ERROR(writer_->ExecScript(
-        "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=16384;",
-        "enable WAL"));
-    return Migrate();
+    SQ_RETURN_IF_ERROR(
+        writer_->ExecScript("PRAGMA journal_mode=WAL;", "enable WAL"));
+    SQ_RETURN_IF_ERROR(Migrate());
+    // Checkpoints run on their own thread from here on (see
+    // wal_checkpointer.h): a commit never waits for one.
+    SQ_ASSIGN_OR_RETURN(checkpointer_,
+                        sqlite::WalCheckpointer::Start(
+                            options_.path, writer_.get(),
+                            options_.checkpoint_pages, options_.busy_timeout));
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<Transaction>> BeginRead() override {
@@ -884,6 +888,8 @@ class SqliteStore : public Store {
   Clock::time_point last_commit_;  // of the last batch; guarded by write_mu_
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<Conn>> idle_readers_;  // guarded by pool_mu_
+  // Declared after writer_: destroyed (hook removed, thread joined) first.
+  std::unique_ptr<sqlite::WalCheckpointer> checkpointer_;
 };
 
 absl::Status SqliteStore::Migrate() {
