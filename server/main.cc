@@ -304,6 +304,7 @@ int main(int argc, char** argv) {
   manager_options.enabled_connector_types = config.connectors.enabled_connector_types;
   manager_options.execute_timeout = absl::Milliseconds(config.connectors.execute_timeout_ms);
   manager_options.execute_threads = config.connectors.execute_threads;
+  manager_options.inline_execute_slots = config.connectors.inline_execute_slots;
   for (const auto& p : config.connectors.preconfigured) {
     manager_options.preconfigured.push_back(
         {p.id, p.name, p.connector_type_id, p.config, p.secrets});

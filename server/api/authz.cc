@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "server/auth/api_key.h"
@@ -158,23 +159,31 @@ void RpcAuthorizer::Record(grpc::ServerContextBase* ctx,
     record.owner = owner;
     record.peer = AuditPeer(*guard_, ctx);
   }
-  absl::MutexLock lock(&mu_);
-  calls_[ctx] = std::move(record);
+  Shard& shard = ShardOf(ctx);
+  absl::MutexLock lock(&shard.mu);
+  shard.calls[ctx] = std::move(record);
+}
+
+RpcAuthorizer::Shard& RpcAuthorizer::ShardOf(
+    const grpc::ServerContextBase* ctx) {
+  return shards_[absl::Hash<const grpc::ServerContextBase*>{}(ctx) % kShards];
 }
 
 std::string RpcAuthorizer::PrincipalIdOf(
     const grpc::ServerContextBase& ctx) {
-  absl::MutexLock lock(&mu_);
-  auto it = calls_.find(const_cast<grpc::ServerContextBase*>(&ctx));
-  return it == calls_.end() ? std::string() : it->second.principal_id;
+  Shard& shard = ShardOf(&ctx);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.calls.find(&ctx);
+  return it == shard.calls.end() ? std::string() : it->second.principal_id;
 }
 
 bool RpcAuthorizer::Take(grpc::ServerContextBase* ctx, CallRecord* out) {
-  absl::MutexLock lock(&mu_);
-  auto it = calls_.find(ctx);
-  if (it == calls_.end()) return false;
+  Shard& shard = ShardOf(ctx);
+  absl::MutexLock lock(&shard.mu);
+  auto it = shard.calls.find(ctx);
+  if (it == shard.calls.end()) return false;
   *out = std::move(it->second);
-  calls_.erase(it);
+  shard.calls.erase(it);
   return true;
 }
 

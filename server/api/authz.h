@@ -79,10 +79,18 @@ class RpcAuthorizer {
   // Removes and returns the record of `ctx`, if any.
   bool Take(grpc::ServerContextBase* ctx, CallRecord* out);
 
+  // Records of the calls in flight, sharded by call so that concurrent
+  // calls rarely meet on a lock (each call takes one three times).
+  struct Shard {
+    absl::Mutex mu;
+    std::unordered_map<const grpc::ServerContextBase*, CallRecord> calls
+        ABSL_GUARDED_BY(mu);
+  };
+  static constexpr size_t kShards = 16;
+  Shard& ShardOf(const grpc::ServerContextBase* ctx);
+
   auth::Guard* guard_;
-  absl::Mutex mu_;
-  std::unordered_map<grpc::ServerContextBase*, CallRecord> calls_
-      ABSL_GUARDED_BY(mu_);
+  Shard shards_[kShards];
 };
 
 }  // namespace casebridge::api

@@ -196,6 +196,7 @@ void ReadConnectors(const YAML::Node& node, ConnectorsConfig* out, Problems& pro
     else if (key == "old_encryption_keys_file") ReadScalar(value, path, &out->old_encryption_keys_file, problems);
     else if (key == "execute_timeout_ms") ReadScalar(value, path, &out->execute_timeout_ms, problems);
     else if (key == "execute_threads") ReadScalar(value, path, &out->execute_threads, problems);
+    else if (key == "inline_execute_slots") ReadScalar(value, path, &out->inline_execute_slots, problems);
     else problems.Add(absl::StrCat("unknown key '", path, "'"));
   }
 }
@@ -494,6 +495,9 @@ std::vector<std::string> ValidationProblems(const Config& config) {
   }
   if (config.connectors.execute_threads < 1 || config.connectors.execute_threads > 256) {
     problems.push_back("connectors.execute_threads must be between 1 and 256");
+  }
+  if (config.connectors.inline_execute_slots < 0 || config.connectors.inline_execute_slots > 64) {
+    problems.push_back("connectors.inline_execute_slots must be between 0 and 64");
   }
   const JobsConfig& jobs = config.jobs;
   if (jobs.workers < 1 || jobs.workers > 256) problems.push_back("jobs.workers must be between 1 and 256");

@@ -48,6 +48,9 @@ struct ConnectorsConfig {
   int64_t execute_timeout_ms = 60000;
   // Worker threads running plugin calls.
   int execute_threads = 8;
+  // Most cheap plugin calls run at once on the calling thread instead of a
+  // worker (connectors::ConnectorManagerOptions::inline_execute_slots).
+  int inline_execute_slots = 2;
 };
 
 // `http:` section: outbound HTTP for connectors (http::HttpClientOptions).

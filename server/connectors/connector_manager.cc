@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "openssl/rand.h"
 #include "server/connectors/connector_rules.h"
+#include "server/metrics/metrics.h"
 #include "server/util/ids.h"
 #include "server/util/log.h"
 #include "server/util/status.h"
@@ -129,7 +130,7 @@ class PoolCall final : public ExecuteHandle {
     if (auto timer = timer_.lock()) {
       DeadlineTimer::Handle handle;
       {
-        // The timer may fire before StartOnPool has stored its handle.
+        // The timer may fire before StartRun has stored its handle.
         std::lock_guard<std::mutex> lock(handle_mu_);
         handle = deadline_handle_;
       }
@@ -160,6 +161,28 @@ class DoneCall final : public ExecuteHandle {
 
 }  // namespace
 
+// How cheap a sub-action's recent plugin calls were (see ExecuteAsync).
+struct ConnectorManager::SubActionProfile {
+  SubActionProfile(std::string type_id, std::string sub_action)
+      : type_id(std::move(type_id)), sub_action(std::move(sub_action)) {}
+
+  const std::string type_id;
+  const std::string sub_action;
+  // Calls in a row that returned within kInlineCallLimit without host I/O.
+  std::atomic<int> fast_streak{0};
+
+  bool RunsInline() const {
+    return fast_streak.load(std::memory_order_relaxed) >= kInlineStreak;
+  }
+  void Record(bool fast) {
+    if (!fast) {
+      fast_streak.store(0, std::memory_order_relaxed);
+    } else if (!RunsInline()) {
+      fast_streak.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+};
+
 struct ConnectorManager::TypeEntry {
   std::shared_ptr<const plugin_host::PluginModule> module;
   const plugin_host::ConnectorTypeInfo* info = nullptr;
@@ -168,6 +191,8 @@ struct ConnectorManager::TypeEntry {
   std::shared_ptr<const JsonSchema> secrets_schema;
   std::map<std::string, std::shared_ptr<const JsonSchema>, std::less<>>
       params_schemas;
+  std::map<std::string, std::shared_ptr<SubActionProfile>, std::less<>>
+      profiles;               // one per sub-action
   absl::Status schema_error;  // a schema of the type does not compile
 };
 
@@ -306,6 +331,8 @@ absl::StatusOr<std::unique_ptr<ConnectorManager>> ConnectorManager::Create(
     for (const auto& sub : ref.type->sub_actions) {
       entry->params_schemas[sub.name] =
           compile(sub.params_schema, "params (" + sub.name + ")");
+      entry->profiles[sub.name] =
+          std::make_shared<SubActionProfile>(ref.type->id, sub.name);
     }
     m->types_.push_back(std::move(entry));
   }
@@ -664,9 +691,21 @@ absl::Time ConnectorManager::EffectiveDeadline(
   return deadline;
 }
 
-std::shared_ptr<ExecuteHandle> ConnectorManager::StartOnPool(
+bool ConnectorManager::TakeInlineSlot() {
+  int taken = inline_calls_.load(std::memory_order_relaxed);
+  while (taken < options_.inline_execute_slots) {
+    if (inline_calls_.compare_exchange_weak(taken, taken + 1,
+                                            std::memory_order_acq_rel)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::shared_ptr<ExecuteHandle> ConnectorManager::StartRun(
     std::string connector_id, PluginCall call, absl::Time deadline,
-    const std::string& request_id, ExecuteDone done) {
+    const std::string& request_id, std::shared_ptr<SubActionProfile> profile,
+    ExecuteDone done) {
   auto run = std::make_shared<PoolCall>(std::move(connector_id),
                                         std::move(done), timer_);
   std::weak_ptr<PoolCall> weak = run;
@@ -676,7 +715,7 @@ std::shared_ptr<ExecuteHandle> ConnectorManager::StartOnPool(
     if (late->Complete(DeadlineResult(late->connector_id()))) {
       log::Warn(kLog, "connector ", late->connector_id(),
                 " did not finish by its deadline; its plugin call keeps a "
-                "worker thread until it returns");
+                "thread until it returns");
     }
   }));
   plugin_host::CallOptions call_options;
@@ -686,15 +725,33 @@ std::shared_ptr<ExecuteHandle> ConnectorManager::StartOnPool(
     std::shared_ptr<PoolCall> r = weak.lock();
     return r == nullptr || r->abandoned();
   };
-  pool_->Submit([run, call = std::move(call),
-                 call_options = std::move(call_options)]() mutable {
+  const bool run_inline =
+      profile != nullptr && profile->RunsInline() && TakeInlineSlot();
+  if (run_inline) {
+    metrics::RecordInlinePluginCall(profile->type_id, profile->sub_action);
+  }
+  auto task = [run, call = std::move(call),
+               call_options = std::move(call_options),
+               profile = std::move(profile)]() mutable {
     // Queued behind busy workers past its deadline: nobody waits any more.
     if (run->abandoned()) return;
+    const auto start = std::chrono::steady_clock::now();
     absl::StatusOr<plugin_host::ExecuteOutcome> outcome = call(call_options);
+    if (profile != nullptr) {
+      profile->Record(outcome.ok() && !outcome->used_host_io &&
+                      std::chrono::steady_clock::now() - start <
+                          absl::ToChronoNanoseconds(kInlineCallLimit));
+    }
     call = nullptr;  // frees what the call captured before the reply
     if (run->abandoned()) return;
     run->Complete(ResultOf(run->connector_id(), std::move(outcome)));
-  });
+  };
+  if (run_inline) {
+    task();
+    inline_calls_.fetch_sub(1, std::memory_order_acq_rel);
+  } else {
+    pool_->Submit(std::move(task));
+  }
   return run;
 }
 
@@ -852,8 +909,10 @@ std::shared_ptr<ExecuteHandle> ConnectorManager::ExecuteAsync(
     Wipe(secrets_text);
     return instance->Execute(sub, params, call_options);
   };
-  return StartOnPool(id, std::move(call), deadline, options.request_id,
-                     std::move(done));
+  auto profile = type->profiles.find(schema->first);
+  return StartRun(id, std::move(call), deadline, options.request_id,
+                  profile == type->profiles.end() ? nullptr : profile->second,
+                  std::move(done));
 }
 
 absl::StatusOr<ExecuteResult> ConnectorManager::Test(
@@ -907,8 +966,8 @@ absl::StatusOr<ExecuteResult> ConnectorManager::Test(
   const absl::Time deadline = EffectiveDeadline(options.deadline);
   absl::StatusOr<ExecuteResult> r = Wait(
       [&](ExecuteDone done) {
-        return StartOnPool(test_id, std::move(call), deadline,
-                           options.request_id, std::move(done));
+        return StartRun(test_id, std::move(call), deadline, options.request_id,
+                        /*profile=*/nullptr, std::move(done));
       },
       options);
   if (r.ok()) r->connector_id.clear();  // nothing was stored

@@ -19,6 +19,7 @@
 #ifndef CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_
 #define CASEBRIDGE_SERVER_CONNECTORS_CONNECTOR_MANAGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -37,9 +38,9 @@
 #include "server/connectors/json_schema.h"
 #include "server/connectors/secret_box.h"
 #include "server/connectors/store_token_cache.h"
-#include "server/util/worker_pool.h"
 #include "server/plugin_host/plugin_loader.h"
 #include "server/store/store.h"
+#include "server/util/worker_pool.h"
 
 namespace casebridge::connectors {
 
@@ -58,6 +59,9 @@ struct ConnectorManagerOptions {
   // Cap on one execute when the caller's deadline is later (or absent).
   absl::Duration execute_timeout = absl::Seconds(60);
   int execute_threads = 8;
+  // Most plugin calls that may run on the caller's thread at once (see
+  // ExecuteAsync); 0 sends every call to the execute workers.
+  int inline_execute_slots = 2;
   // How long Execute trusts a connector record it has read (see above).
   absl::Duration connector_cache_ttl = absl::Seconds(1);
 };
@@ -164,12 +168,24 @@ class ConnectorManager {
                                         const nlohmann::json& params,
                                         const ExecuteOptions& options);
 
+  // When a sub-action's plugin calls may run inline (see ExecuteAsync).
+  static constexpr int kInlineStreak = 32;
+  static constexpr absl::Duration kInlineCallLimit = absl::Milliseconds(1);
+
   // Execute without blocking: `done` gets what Execute would return. It runs
   // on the calling thread when the run ends before reaching the plugin
-  // (unknown connector, invalid params, ...), else on an execute worker
-  // thread when the plugin returns or on the deadline timer's thread when
-  // the deadline passes first. `options.is_cancelled` is not polled: call
-  // Cancel() on the returned handle instead. Never returns null.
+  // (unknown connector, invalid params, ...), else on the thread where the
+  // plugin returns or on the deadline timer's thread when the deadline passes
+  // first. `options.is_cancelled` is not polled: call Cancel() on the
+  // returned handle instead. Never returns null.
+  //
+  // The plugin runs on an execute worker, or on the calling thread (before
+  // ExecuteAsync returns) when its sub-action has proven cheap: its last
+  // kInlineStreak calls each returned within kInlineCallLimit without host
+  // I/O (HTTP, token cache). That saves two thread hand-offs per call. At
+  // most `inline_execute_slots` calls run inline at once, so a plugin that
+  // turns slow or hangs holds at most that many caller threads; its deadline
+  // still ends the run on time, and its next calls go to the workers.
   std::shared_ptr<ExecuteHandle> ExecuteAsync(std::string_view id,
                                               std::string_view sub_action,
                                               nlohmann::json params,
@@ -193,6 +209,7 @@ class ConnectorManager {
   struct InstanceCache;
   struct ConnectorRecord;
   struct RecordCache;
+  struct SubActionProfile;
   using PluginCall = std::function<absl::StatusOr<plugin_host::ExecuteOutcome>(
       const plugin_host::CallOptions&)>;
 
@@ -210,12 +227,15 @@ class ConnectorManager {
   // The record Execute runs `id` with: preconfigured, cached or read.
   absl::StatusOr<std::shared_ptr<const ConnectorRecord>> RecordFor(
       const std::string& id);
-  // Runs `call` on the worker pool under `deadline`; `done` gets its result.
-  std::shared_ptr<ExecuteHandle> StartOnPool(std::string connector_id,
-                                             PluginCall call,
-                                             absl::Time deadline,
-                                             const std::string& request_id,
-                                             ExecuteDone done);
+  // Runs `call` under `deadline` on the worker pool, or on this thread when
+  // `profile` says it is cheap and an inline slot is free (see
+  // ExecuteAsync); `done` gets its result. `profile` may be null.
+  std::shared_ptr<ExecuteHandle> StartRun(
+      std::string connector_id, PluginCall call, absl::Time deadline,
+      const std::string& request_id, std::shared_ptr<SubActionProfile> profile,
+      ExecuteDone done);
+  // Claims one of the `inline_execute_slots`; false when all are taken.
+  bool TakeInlineSlot();
   // Blocks until a run started by `start` completes, cancelling it when
   // `options.is_cancelled` says so.
   static absl::StatusOr<ExecuteResult> Wait(
@@ -234,6 +254,7 @@ class ConnectorManager {
   std::unique_ptr<RecordCache> records_;
   std::unique_ptr<WorkerPool> pool_;
   std::shared_ptr<DeadlineTimer> timer_;
+  std::atomic<int> inline_calls_{0};  // plugin calls running inline now
 };
 
 }  // namespace casebridge::connectors

@@ -129,6 +129,11 @@ struct Families {
                            .Name("casebridge_plugin_call_duration_seconds")
                            .Help("Plugin execute call latency")
                            .Register(r)),
+        plugin_inline_calls(
+            BuildCounter()
+                .Name("casebridge_plugin_inline_calls_total")
+                .Help("Plugin execute calls run on the caller's thread")
+                .Register(r)),
         http_requests(BuildCounter()
                           .Name("casebridge_http_egress_requests_total")
                           .Help("Outbound HTTP requests, by host and status")
@@ -141,10 +146,11 @@ struct Families {
                           .Name("casebridge_store_operation_duration_seconds")
                           .Help("Store transaction begin and commit latency")
                           .Register(r)),
-        store_errors(BuildCounter()
-                         .Name("casebridge_store_operation_errors_total")
-                         .Help("Store transaction begins and commits that failed")
-                         .Register(r)),
+        store_errors(
+            BuildCounter()
+                .Name("casebridge_store_operation_errors_total")
+                .Help("Store transaction begins and commits that failed")
+                .Register(r)),
         push_jobs(BuildCounter()
                       .Name("casebridge_push_jobs_total")
                       .Help("Push job state transitions, by connector type")
@@ -171,6 +177,7 @@ struct Families {
   Family<Histogram>& rpc_seconds;
   Family<Counter>& plugin_calls;
   Family<Histogram>& plugin_seconds;
+  Family<Counter>& plugin_inline_calls;
   Family<Counter>& http_requests;
   Family<Histogram>& http_seconds;
   Family<Histogram>& store_seconds;
@@ -183,6 +190,7 @@ struct Families {
   SeriesCache<RpcMethodMetrics> rpc_methods;
   SeriesCache<Counter> plugin_call_counters;
   SeriesCache<Histogram> plugin_call_histograms;
+  SeriesCache<Counter> plugin_inline_counters;
   SeriesCache<Counter> http_counters;
   SeriesCache<Histogram> http_histograms;
   SeriesCache<Histogram> store_histograms;
@@ -295,6 +303,19 @@ void RecordPluginCall(std::string_view connector_type,
                  SlowBuckets());
            })
       ->Observe(seconds);
+}
+
+void RecordInlinePluginCall(std::string_view connector_type,
+                            std::string_view sub_action) {
+  Families& f = F();
+  f.plugin_inline_counters
+      .Get(Key(connector_type, sub_action),
+           [&] {
+             return &f.plugin_inline_calls.Add(
+                 {{"connector_type", std::string(connector_type)},
+                  {"sub_action", std::string(sub_action)}});
+           })
+      ->Increment();
 }
 
 void RecordHttpEgress(std::string_view host, int status, double seconds) {

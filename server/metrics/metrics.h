@@ -70,6 +70,11 @@ void RecordPluginCall(std::string_view connector_type,
                       std::string_view sub_action, std::string_view code,
                       double seconds);
 
+// A plugin execute call run on the caller's thread instead of an execute
+// worker: casebridge_plugin_inline_calls_total{connector_type,sub_action}.
+void RecordInlinePluginCall(std::string_view connector_type,
+                            std::string_view sub_action);
+
 // One outbound HTTP exchange (one hop):
 //   casebridge_http_egress_requests_total{host,status}
 //   casebridge_http_egress_duration_seconds{host}

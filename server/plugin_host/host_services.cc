@@ -118,6 +118,7 @@ cbp_status CbpHttpRequestImpl(void*, const cbp_call_ctx* call,
     return Fail(err, CBP_STATUS_INVALID_ARGUMENT,
                 "malformed HTTP request or response sink");
   }
+  state->used_io.store(true, std::memory_order_relaxed);
   if (state->Cancelled()) {
     return Fail(
         err, CBP_STATUS_DEADLINE_EXCEEDED,
@@ -176,6 +177,7 @@ cbp_status TokenPreamble(const cbp_call_ctx* call, size_t key_size,
     return Fail(err, CBP_STATUS_FAILED_PRECONDITION,
                 "token cache used without a valid call context");
   }
+  state->used_io.store(true, std::memory_order_relaxed);
   if (state->services == nullptr || state->services->token_cache == nullptr) {
     return Fail(err, CBP_STATUS_UNAVAILABLE, "token cache not configured",
                 CBP_RETRY_NO);

@@ -9,6 +9,7 @@
 #ifndef CASEBRIDGE_SERVER_PLUGIN_HOST_HOST_SERVICES_H_
 #define CASEBRIDGE_SERVER_PLUGIN_HOST_HOST_SERVICES_H_
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -35,6 +36,9 @@ struct CallState {
   absl::Time deadline = absl::InfiniteFuture();
   const std::function<bool()>* is_cancelled = nullptr;  // may be null
   std::string connector_id;
+  // Set once the plugin uses a host service that waits on I/O (HTTP, the
+  // token cache). Written from any plugin thread during the call.
+  mutable std::atomic<bool> used_io{false};
 
   bool Cancelled() const;
 };

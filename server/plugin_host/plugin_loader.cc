@@ -592,6 +592,7 @@ absl::StatusOr<ExecuteOutcome> PluginInstance::Execute(
                        metrics::SecondsSince(call_start));
 
   ExecuteOutcome outcome;
+  outcome.used_host_io = state.used_io.load(std::memory_order_relaxed);
   if (rc == CBP_STATUS_OK) {
     if (output.overflow) {
       return absl::InternalError(

@@ -169,6 +169,8 @@ struct ExecuteOutcome {
   nlohmann::json details;  // optional error details (JSON) or null
   bool retryable = false;
   int64_t retry_after_ms = 0;  // 0 = none
+  // The plugin used a host service that waits on I/O during the call.
+  bool used_host_io = false;
 
   bool ok() const { return code == absl::StatusCode::kOk; }
 };

@@ -385,15 +385,21 @@ FakeResponse FakeHttpServer::Dispatch(FakeRequest* request) {
 }
 
 void FakeHttpServer::SetLatency(std::chrono::milliseconds latency) {
-  std::lock_guard<std::mutex> lock(mu_);
-  latency_ = latency;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    latency_ = latency;
+  }
+  cv_.notify_all();  // waiting answers re-read the latency
 }
 
 void FakeHttpServer::Wait(const FakeResponse& response) {
   std::unique_lock<std::mutex> lock(mu_);
-  const std::chrono::milliseconds delay = std::max(response.delay, latency_);
-  if (delay.count() > 0) {
-    cv_.wait_for(lock, delay, [&] { return stopping_; });
+  const auto start = std::chrono::steady_clock::now();
+  // latency_ is re-read on every wake: SetLatency may shorten a wait.
+  while (!stopping_) {
+    const auto until = start + std::max(response.delay, latency_);
+    if (std::chrono::steady_clock::now() >= until) break;
+    cv_.wait_until(lock, until);
   }
   if (response.hang) {
     const uint64_t generation = hang_generation_;

@@ -130,7 +130,9 @@ class FakeHttpServer {
   void InjectFaults(int count, FakeResponse response,
                     std::string path_prefix = "");
   void ClearFaults();
-  // Every answer takes at least `latency` (a slow system); 0 = none.
+  // Every answer takes at least `latency` (a slow system); 0 = none. Answers
+  // already waiting get the new latency too (a long one holds them, a short
+  // one releases them).
   void SetLatency(std::chrono::milliseconds latency);
 
   // Binds 127.0.0.1 on an ephemeral port and serves until Stop().

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -22,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "sqlite3.h"
 #include "tests/fakes/fake_http_server.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_util.h"
 
@@ -551,6 +553,121 @@ TEST_F(ConnectorServiceTest, BrokenAndHangingPluginsDoNotTakeTheServerDown) {
   EXPECT_EQ(health.status(), grpc::health::v1::HealthCheckResponse::SERVING);
   r = Execute(healthy.id(), "get", R"({"path":"/ok"})");
   EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  EXPECT_TRUE(server->Running());
+  EXPECT_THAT(server->ReadStderr(),
+              HasSubstr("did not finish by its deadline"));
+}
+
+// Calls of a sub-action that has proven cheap (no host I/O, fast) run on
+// gRPC's thread instead of an execute worker. When that plugin then hangs, it
+// holds at most `inline_execute_slots` of those threads: its calls still end
+// at the deadline, the server keeps serving, and once the slow calls return
+// the sub-action goes back to the workers.
+TEST_F(ConnectorServiceTest, CheapCallsRunInlineAndAHangHoldsAtMostItsSlots) {
+  auto server = StartServer(
+      AllowLoopbackYaml() +
+      "metrics:\n  listen: 127.0.0.1:0\n"
+      "connectors:\n  execute_timeout_ms: 1000\n  inline_execute_slots: 2\n");
+  ASSERT_NE(server, nullptr);
+  const int port = MetricsPort(server->ReadStderr());
+  ASSERT_GT(port, 0) << server->ReadStderr();
+  auto inline_calls = [port](const std::string& sub_action) {
+    double v = SeriesValue(
+        HttpGet(port, "/metrics"), "casebridge_plugin_inline_calls_total",
+        {{"connector_type", ".test-http"}, {"sub_action", sub_action}});
+    return v < 0 ? 0.0 : v;
+  };
+  fake_.Handle("GET", "/ok", [](const FakeRequest&) {
+    return FakeResponse::Json(200, "{}");
+  });
+  v1::Connector turns_slow, other;
+  ASSERT_TRUE(CreateHttp("turns-slow", fake_.base_url(), &turns_slow).ok());
+  ASSERT_TRUE(CreateHttp("other", fake_.base_url(), &other).ok());
+
+  // Calls that use the host's HTTP service never run inline.
+  for (int i = 0; i < 40; ++i) {
+    v1::ConnectorExecuteResult r =
+        Execute(other.id(), "get", R"({"path":"/ok"})");
+    ASSERT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  }
+  EXPECT_EQ(inline_calls("get"), 0);
+
+  // "hang" with 0 ms is cheap: after a streak of such calls they run inline.
+  // Stop right after one that did.
+  bool ran_inline = false;
+  for (int i = 0; i < 500 && !ran_inline; ++i) {
+    const double before = inline_calls("hang");
+    v1::ConnectorExecuteResult r =
+        Execute(turns_slow.id(), "hang", R"({"ms": 0})");
+    ASSERT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+    ran_inline = inline_calls("hang") == before + 1;
+  }
+  ASSERT_TRUE(ran_inline) << "cheap calls never ran inline";
+
+  // Now it hangs, three times at once: at most two run inline (the slots),
+  // the rest on the workers; all end at the 1 s deadline. (This plugin runs
+  // one call per connector at a time, so the sleeps add up to 3.6 s.)
+  const double inline_before = inline_calls("hang");
+  const auto hang_start = std::chrono::steady_clock::now();
+  std::vector<v1::ConnectorExecuteResult> hung(3);
+  std::vector<grpc::Status> hung_status(3);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i) {
+    callers.emplace_back([&, i] {
+      v1::ExecuteConnectorRequest req;
+      req.set_id(turns_slow.id());
+      req.set_sub_action("hang");
+      *req.mutable_sub_action_params() = ToStruct(R"({"ms": 1200})");
+      v1::ExecuteConnectorResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+      hung_status[i] = stub_->ExecuteConnector(&ctx, req, &resp);
+      hung[i] = resp.result();
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Meanwhile the server serves health, other connectors and CRUD.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckResponse health;
+    EXPECT_TRUE(
+        server->NewHealthStub()
+            ->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &health)
+            .ok());
+  }
+  grpc::Status status;
+  v1::ConnectorExecuteResult r =
+      Execute(other.id(), "get", R"({"path":"/ok"})", &status,
+              /*deadline_s=*/5);
+  EXPECT_TRUE(status.ok()) << Describe(status);
+  EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  v1::GetConnectorRequest get;
+  get.set_id(other.id());
+  v1::GetConnectorResponse got;
+  EXPECT_TRUE(
+      Call(&v1::ConnectorService::Stub::GetConnector, get, &got, 5).ok());
+
+  for (auto& t : callers) t.join();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(hung_status[i].ok()) << Describe(hung_status[i]);
+    EXPECT_EQ(hung[i].status(), v1::CONNECTOR_EXECUTE_STATUS_ERROR)
+        << ToJson(hung[i]);
+    EXPECT_THAT(hung[i].message(), HasSubstr("DEADLINE_EXCEEDED"));
+  }
+  const double hung_inline = inline_calls("hang") - inline_before;
+  EXPECT_GE(hung_inline, 1);
+  EXPECT_LE(hung_inline, 2);
+
+  // Once the hung calls have returned, the sub-action is back on the
+  // workers: a cheap call no longer runs inline.
+  std::this_thread::sleep_until(hang_start + std::chrono::seconds(5));
+  const double after_hang = inline_calls("hang");
+  r = Execute(turns_slow.id(), "hang", R"({"ms": 0})");
+  EXPECT_EQ(r.status(), v1::CONNECTOR_EXECUTE_STATUS_OK) << ToJson(r);
+  EXPECT_EQ(inline_calls("hang"), after_hang);
   EXPECT_TRUE(server->Running());
   EXPECT_THAT(server->ReadStderr(),
               HasSubstr("did not finish by its deadline"));

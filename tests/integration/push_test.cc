@@ -623,10 +623,11 @@ TEST_F(PushTest, ServiceNowResilientAndSwimlaneCreateThenUpdate) {
 TEST(PushCrashTest, KilledMidwayEveryJobCompletesWithoutDuplicates) {
   FakeJira fake;
   fake.Start();
-  // Every request takes >= 25 ms, so 200 pushes (3 requests each) on 4
-  // workers take >= 3.75 s however fast the machine is: enqueueing the 200
-  // jobs and reaching the kill point always happens before they are done.
-  fake.server().SetLatency(std::chrono::milliseconds(25));
+  // Answers are held while the 200 jobs are queued, then every request
+  // takes >= 25 ms, so the 200 pushes (3 requests each) on 4 workers take
+  // >= 3.75 s after the queueing however slow it was (ASan, a loaded
+  // machine): the kill always lands mid-way.
+  fake.server().SetLatency(std::chrono::seconds(30));
   ServerOptions options;
   options.config_yaml = PushServerConfig();
   options.env = {{"CASEBRIDGE_ENCRYPTION_KEY",
@@ -673,6 +674,7 @@ TEST(PushCrashTest, KilledMidwayEveryJobCompletesWithoutDuplicates) {
     grpc::Status s = cases->PushCase(context().get(), request, &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
+  fake.server().SetLatency(std::chrono::milliseconds(25));
   // Kill while pushes are in flight.
   for (int i = 0; i < 600 && fake.issue_count() < kCases / 4; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

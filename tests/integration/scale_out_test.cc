@@ -176,8 +176,9 @@ TEST_F(ScaleOutTest, ConcurrentUpdatesThroughDifferentReplicasExactlyOneWins) {
 
 TEST_F(ScaleOutTest, AsyncPushesSurviveAKilledReplicaWithoutDuplicates) {
   FakeJira fake;
-  // Latency keeps pushes in flight long enough for the kill to hit some.
-  fake.server().SetLatency(std::chrono::milliseconds(40));
+  // Answers are held while the jobs are queued (however slow that is), then
+  // latency keeps pushes in flight long enough for the kill to hit some.
+  fake.server().SetLatency(std::chrono::seconds(30));
   fake.Start();
 
   auto connectors = replicas_[0]->NewConnectorStub();
@@ -210,6 +211,7 @@ TEST_F(ScaleOutTest, AsyncPushesSurviveAKilledReplicaWithoutDuplicates) {
     grpc::Status s = CasesOf(i).PushCase(Context().get(), request, &response);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
+  fake.server().SetLatency(std::chrono::milliseconds(40));
 
   // Kill replica 1 while pushes are in flight.
   for (int i = 0; i < 2000 && fake.issue_count() < kCases / 5; ++i) {
